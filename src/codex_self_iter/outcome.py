@@ -1,0 +1,59 @@
+"""Every way a loop ends: a named reason, and the one place that maps it to an exit code."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StopReason(StrEnum):
+    """Why a loop stopped; stored in status.json and printed at the end."""
+
+    COMPLETE = "complete"
+    MAX_ITERATIONS = "max_iterations"
+    WALL_CLOCK = "wall_clock"
+    TOKEN_BUDGET = "token_budget"
+    STAGNATION = "stagnation"
+    NO_CHANGE = "no_change"
+    FALSE_COMPLETION = "false_completion"
+    USAGE_LIMIT = "usage_limit"
+    AGENT_FAILURE = "agent_failure"
+    AGENT_BLOCKED = "agent_blocked"
+    PLANNER_STOP = "planner_stop"
+    AGENT_FATAL = "agent_fatal"
+    CONFIG_CHANGED = "config_changed"
+    STOP_FILE = "stop_file"
+    SIGNAL = "signal"
+    INTERRUPTED = "interrupted"
+
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1
+EXIT_GATE = 2
+EXIT_AGENT = 3
+EXIT_LOCKED = 4
+EXIT_USER_STOP = 5
+EXIT_INTERRUPTED = 130
+
+_EXIT_CODES: dict[StopReason, int] = {
+    StopReason.COMPLETE: EXIT_OK,
+    StopReason.MAX_ITERATIONS: EXIT_GATE,
+    StopReason.WALL_CLOCK: EXIT_GATE,
+    StopReason.TOKEN_BUDGET: EXIT_GATE,
+    StopReason.STAGNATION: EXIT_GATE,
+    StopReason.NO_CHANGE: EXIT_GATE,
+    StopReason.FALSE_COMPLETION: EXIT_GATE,
+    StopReason.USAGE_LIMIT: EXIT_GATE,
+    StopReason.CONFIG_CHANGED: EXIT_GATE,
+    StopReason.AGENT_FAILURE: EXIT_AGENT,
+    StopReason.AGENT_BLOCKED: EXIT_AGENT,
+    StopReason.PLANNER_STOP: EXIT_AGENT,
+    StopReason.AGENT_FATAL: EXIT_AGENT,
+    StopReason.STOP_FILE: EXIT_USER_STOP,
+    StopReason.SIGNAL: EXIT_USER_STOP,
+    StopReason.INTERRUPTED: EXIT_INTERRUPTED,
+}
+
+
+def exit_code_for(reason: StopReason) -> int:
+    """The process exit code for a stop reason (DESIGN §7)."""
+    return _EXIT_CODES[reason]

@@ -1,0 +1,67 @@
+"""Shared fixtures: an isolated HOME per test, real temporary git repos, and the real codex binary when present."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SECRET_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_SELF_ITER_AGENT_MODE")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own HOME and CODEX_HOME, and a git identity, so nothing of the user's leaks in."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CODEX_HOME", str(home / ".codex"))
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.invalid")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    yield home
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in cwd and return its stdout."""
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A real git repository with one commit, a TASK.md and a plan.md."""
+    repo = tmp_path / "work space"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "TASK.md").write_text("# Task\nMake hello.txt say hello.\n", encoding="utf-8")
+    (repo / "plan.md").write_text("# Plan\n- [ ] write hello.txt\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init")
+    return repo
+
+
+def find_codex() -> str | None:
+    """The real codex binary for tests: CODEX_SELF_ITER_TEST_CODEX (set by scripts/dev-test.sh), then PATH."""
+    explicit = os.environ.get("CODEX_SELF_ITER_TEST_CODEX")
+    if explicit and Path(explicit).exists():
+        return explicit
+    return shutil.which("codex")
+
+
+@pytest.fixture
+def codex_bin() -> str:
+    """The real codex CLI; skipped with a reason when absent, a failure when CI requires it."""
+    found = find_codex()
+    if found is None:
+        if os.environ.get("CODEX_SELF_ITER_REQUIRE_CODEX") == "1":
+            pytest.fail("codex CLI not found but CODEX_SELF_ITER_REQUIRE_CODEX=1 (CI must install the pinned version)")
+        pytest.skip("codex CLI not installed; run scripts/dev-test.sh (installs the pinned @openai/codex) to run this")
+    return found
