@@ -1,0 +1,105 @@
+"""One `codex exec` process: run it with the prompt on stdin, stream its events, collect the facts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_self_iter.agent import AgentRequest, TokenUsage
+from codex_self_iter.codex.events import CodexEvents, usage_delta
+from codex_self_iter.codex.failures import CallFacts
+from codex_self_iter.process import ProcessResult, run_process
+
+EVENTS_FILE = "events.jsonl"
+STDERR_FILE = "stderr.log"
+LAST_MESSAGE_FILE = "last_message.txt"
+STDERR_TAIL_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A finished codex process: its argv, process result, parsed events and failure facts."""
+
+    argv: list[str]
+    process: ProcessResult
+    events: CodexEvents
+    facts: CallFacts
+    last_message: Path
+
+    @property
+    def final_message(self) -> str:
+        """The -o file's text, else the last agent_message of the event stream."""
+        try:
+            text = self.last_message.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        return text if text.strip() else self.events.last_message
+
+
+def run_attempt(
+    argv: list[str],
+    request: AgentRequest,
+    *,
+    env: Mapping[str, str] | None,
+    previous: TokenUsage | None,
+    timeout_sec: float,
+    elapsed_offset: float = 0.0,
+) -> Attempt:
+    """Run codex once in the workspace, writing events.jsonl, stderr.log and last_message.txt to the run dir."""
+    run_dir = request.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    last_message = run_dir / LAST_MESSAGE_FILE
+    with contextlib.suppress(FileNotFoundError):
+        last_message.unlink()  # a stale answer from an earlier attempt must never pass for this one
+    events = CodexEvents()
+
+    def tick(elapsed: float) -> None:
+        if request.on_tick is not None:
+            live = usage_delta(events.usage, previous) if events.usage is not None else None
+            request.on_tick(elapsed_offset + elapsed, live)
+
+    process = run_process(
+        argv,
+        cwd=request.workspace,
+        stdout_path=run_dir / EVENTS_FILE,
+        stderr_path=run_dir / STDERR_FILE,
+        timeout_sec=timeout_sec,
+        stdin_text=request.prompt_text,
+        env=env,
+        cancel=request.cancel,
+        on_start=request.on_start,
+        on_tick=tick,
+        on_stdout_line=events.feed,
+    )
+    facts = CallFacts(
+        exit_code=process.exit_code,
+        timed_out=process.timed_out,
+        cancelled=process.cancelled,
+        start_error=process.start_error,
+        turn_completed=events.turn_completed and not events.turn_failed,
+        errors=tuple(events.errors),
+        failure_messages=tuple(events.failure_messages),
+        stderr=_tail(process.stderr_path),
+        timeout_sec=timeout_sec,
+    )
+    return Attempt(argv, process, events, facts, last_message)
+
+
+def set_aside(run_dir: Path, prefix: str) -> None:
+    """Rename an attempt's captured output with a prefix, so a second attempt in the same run dir keeps it."""
+    for name in (EVENTS_FILE, STDERR_FILE):
+        source = run_dir / name
+        if source.exists():
+            source.replace(run_dir / f"{prefix}{name}")
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - STDERR_TAIL_BYTES))
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
