@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from codex_self_iter.process import ProcessHandle
 
@@ -93,6 +93,19 @@ class AgentRunner(Protocol):
     """Runs one agent call; must never leave a process of the call behind."""
 
     name: str
+
+    @property
+    def unsandboxed(self) -> bool:
+        """True when the agent runs without a sandbox (recorded in status.json, announced loudly)."""
+        ...
+
+    def prepare(self) -> object:
+        """Check once per run that the agent can start at all; raise UserError when it cannot."""
+        ...
+
+    def status_fields(self) -> dict[str, Any]:
+        """Facts about the agent for status.json."""
+        ...
 
     def run(self, request: AgentRequest) -> AgentResult:
         """Run the agent once and return its result."""

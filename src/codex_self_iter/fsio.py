@@ -15,16 +15,17 @@ from codex_self_iter.errors import StateError
 PRIVATE_FILE_MODE = 0o600
 
 
-def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE_MODE) -> None:
-    """Write text to path via a temp file and rename, so readers never see half a file."""
+def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE_MODE, durable: bool = False) -> None:
+    """Write text to path via a temp file and rename, so readers never see half a file (fsync when durable)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
@@ -37,9 +38,9 @@ def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE_MODE) -> N
         ) from exc
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
+def atomic_write_json(path: Path, data: Any, durable: bool = False) -> None:
     """Write data as pretty JSON, atomically."""
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", durable=durable)
 
 
 def read_json(path: Path) -> Any | None:

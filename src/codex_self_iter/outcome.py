@@ -19,8 +19,8 @@ class StopReason(StrEnum):
     AGENT_FAILURE = "agent_failure"
     AGENT_BLOCKED = "agent_blocked"
     PLANNER_STOP = "planner_stop"
-    AGENT_FATAL = "agent_fatal"
-    CONFIG_CHANGED = "config_changed"
+    AGENT_SETUP = "agent_setup"
+    BAD_INPUT = "bad_input"
     STOP_FILE = "stop_file"
     SIGNAL = "signal"
     INTERRUPTED = "interrupted"
@@ -43,11 +43,11 @@ _EXIT_CODES: dict[StopReason, int] = {
     StopReason.NO_CHANGE: EXIT_GATE,
     StopReason.FALSE_COMPLETION: EXIT_GATE,
     StopReason.USAGE_LIMIT: EXIT_GATE,
-    StopReason.CONFIG_CHANGED: EXIT_GATE,
     StopReason.AGENT_FAILURE: EXIT_AGENT,
     StopReason.AGENT_BLOCKED: EXIT_AGENT,
     StopReason.PLANNER_STOP: EXIT_AGENT,
-    StopReason.AGENT_FATAL: EXIT_AGENT,
+    StopReason.AGENT_SETUP: EXIT_BAD_INPUT,
+    StopReason.BAD_INPUT: EXIT_BAD_INPUT,
     StopReason.STOP_FILE: EXIT_USER_STOP,
     StopReason.SIGNAL: EXIT_USER_STOP,
     StopReason.INTERRUPTED: EXIT_INTERRUPTED,

@@ -113,7 +113,7 @@ class _BoundedSink:
             self.on_line(line)
 
 
-def kill_group(pgid: int, grace_sec: float = KILL_GRACE_SEC) -> None:
+def kill_group(pgid: int, grace_sec: float = KILL_GRACE_SEC, leader: subprocess.Popen[bytes] | None = None) -> None:
     """TERM the whole process group, then KILL whatever is left after the grace period."""
     try:
         os.killpg(pgid, signal.SIGTERM)
@@ -121,6 +121,8 @@ def kill_group(pgid: int, grace_sec: float = KILL_GRACE_SEC) -> None:
         return
     deadline = time.monotonic() + grace_sec
     while time.monotonic() < deadline:
+        if leader is not None:
+            leader.poll()  # reap our own child, or its zombie would keep the group "alive"
         if not group_alive(pgid):
             return
         time.sleep(POLL_SEC)
@@ -129,14 +131,30 @@ def kill_group(pgid: int, grace_sec: float = KILL_GRACE_SEC) -> None:
 
 
 def group_alive(pgid: int) -> bool:
-    """True while any process of the group exists (zombies of ours included until reaped)."""
+    """True while a process of the group is still running (zombies awaiting a reaper do not count)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return _has_live_member(pgid)
+
+
+def _has_live_member(pgid: int) -> bool:
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
 
 
 def run_process(
@@ -191,7 +209,12 @@ def run_process(
         thread.start()
     timed_out = cancelled = False
     next_tick = started + tick_sec
-    while proc.poll() is None:
+    while True:
+        try:
+            proc.wait(timeout=POLL_SEC)
+            break
+        except subprocess.TimeoutExpired:
+            pass
         now = time.monotonic()
         if timeout_sec is not None and now - started >= timeout_sec:
             timed_out = True
@@ -203,9 +226,8 @@ def run_process(
             next_tick = now + tick_sec
             with contextlib.suppress(Exception):
                 on_tick(now - started)
-        time.sleep(POLL_SEC)
     # The leader may be gone while its children still write: always end the whole group.
-    kill_group(pgid)
+    kill_group(pgid, leader=proc)
     exit_code = proc.wait()
     for thread in threads:
         thread.join(timeout=5)

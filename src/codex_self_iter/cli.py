@@ -1,0 +1,83 @@
+"""The command line: `codex-self-iter [run] …` and the operating commands; main(argv) -> exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from codex_self_iter import __version__
+from codex_self_iter.errors import UserError
+from codex_self_iter.outcome import EXIT_INTERRUPTED
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin")
+
+
+def add_loop_options(parser: argparse.ArgumentParser) -> None:
+    """The original tool's flags, shared by run and the commands that look at a loop."""
+    parser.add_argument("--workspace", "-w", default=".", help="workspace directory (default: .)")
+    parser.add_argument("--task-file", help="objective file, relative to the workspace (default: TASK.md)")
+    parser.add_argument("--plan-file", help="plan file, relative to the workspace (default: plan.md)")
+    parser.add_argument("--state-dir", help="state dir, relative to the workspace (default: .codex-self-iter)")
+    parser.add_argument("--config", help="TOML config (default: <workspace>/codex-self-iter.toml if present)")
+
+
+def _run_parser(parser: argparse.ArgumentParser) -> None:
+    add_loop_options(parser)
+    parser.add_argument(
+        "--agent-command-template",
+        help="agent command, e.g. 'scripts/invoke-codex-agent.sh {prompt_file} {workspace}' (default: built-in codex)",
+    )
+    parser.add_argument("--max-iterations", type=int, help="iteration budget (0 = unbounded)")
+    parser.add_argument("--quiet", "-q", action="store_true", default=None, help="print only the final summary")
+    parser.add_argument("--clear-stop", action="store_true", help="remove a STOP sentinel left from before and run")
+    parser.add_argument("--fresh", action="store_true", help="set aside runtime.json and start from fresh counters")
+    parser.add_argument("--dry-run", action="store_true", help="render the next prompts and argv; call nothing")
+    parser.add_argument("--detach", action="store_true", help="run in the background, logging to logs/loop.log")
+    parser.set_defaults(handler=_lazy("codex_self_iter.commands.run", "cmd_run"))
+
+
+def _lazy(module: str, name: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        function: Handler = getattr(importlib.import_module(module), name)
+        return function(args)
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="codex-self-iter",
+        description="Keep Codex working on a repository until the work is really done.",
+        epilog="exit codes: 0 complete · 1 bad input · 2 stopped by a gate or budget · 3 agent blocked or failing · "
+        "4 another loop holds the lock · 5 stopped by the user · 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"codex-self-iter {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _run_parser(sub.add_parser("run", help="run the loop (also the default when no command is given)"))
+    from codex_self_iter.commands import register
+
+    register(sub, add_loop_options, _lazy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse argv, run the command, map user errors to one line and an exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "run")
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        code: int = args.handler(args)
+        return code
+    except UserError as exc:
+        print(f"codex-self-iter: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("codex-self-iter: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

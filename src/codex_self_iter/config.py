@@ -1,0 +1,117 @@
+"""Settings: defaults, then the TOML config file, then the command line; validated with pydantic."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from codex_self_iter.codex.settings import CodexSettings
+from codex_self_iter.errors import UserError
+
+DEFAULT_TEMPLATE = "scripts/invoke-codex-agent.sh {prompt_file} {workspace}"
+
+
+class Settings(BaseModel):
+    """Every setting of a loop; the flat keys of the original tool keep their names and meanings."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # The original tool's keys.
+    agent_command_template: str | None = Field(
+        default=None, description="Agent command; must contain {prompt_file}. Unset = the built-in codex runner."
+    )
+    max_iterations: int = Field(default=0, ge=0, description="Iteration budget; 0 = unbounded (warned).")
+    max_stagnation: int = Field(default=4, ge=1, description="Near-identical goals in a row before a re-plan/stop.")
+    command_timeout_sec: float = Field(default=1200, gt=0, description="Wall-clock limit per agent call.")
+    stop_file_name: str = Field(default="STOP", min_length=1, description="STOP sentinel under the state dir.")
+    global_stop_file_name: str = Field(default=".codex-stop", min_length=1, description="Sentinel in the workspace.")
+    history_tail: int = Field(default=8, ge=0, le=200, description="Recent iterations shown to the agent.")
+    no_change_gate: bool = Field(default=True, description="Back off, then stop, when turns change nothing.")
+    backoff_base_sec: float = Field(default=5, ge=0, description="Base of the exponential backoff after failures.")
+    backoff_max_sec: float = Field(default=300, ge=0, description="Cap of every backoff.")
+    no_change_backoff_sec: float = Field(default=60, ge=0, description="Base backoff for the no-change streak.")
+    continue_false_backoff_sec: float = Field(default=300, ge=0, description="Base backoff when the agent is blocked.")
+    planner_stop_backoff_sec: float = Field(default=600, ge=0, description="Backoff when the planner says stop.")
+    planner_model_hint: str = Field(default="balanced", description="Style hint rendered into the planner prompt.")
+    reviewer_model_hint: str = Field(default="strict", description="Style hint rendered into the reviewer prompt.")
+    lock_file_name: str = Field(default="loop.lock", min_length=1, description="Lock file under the state dir.")
+    completion_promise: str = Field(
+        default="DONE", description="Honoured only as a trailing <promise>DONE</promise> tag, as a claim."
+    )
+
+    # Workspace inputs (also command-line flags).
+    task_file: str = Field(default="TASK.md", description="The objective, relative to the workspace (optional).")
+    plan_file: str = Field(default="plan.md", description="The living plan, relative to the workspace (required).")
+    state_dir: str = Field(default=".codex-self-iter", description="State dir, relative to the workspace.")
+
+    # Gates and budgets.
+    max_no_change: int = Field(default=3, ge=1, description="No-change executor turns in a row before stopping.")
+    max_agent_failures: int = Field(default=5, ge=1, description="Failed agent calls in a row before stopping.")
+    max_blocked: int = Field(default=2, ge=1, description="'blocked' reports in a row before stopping.")
+    max_planner_stops: int = Field(default=2, ge=1, description="Planner 'stop' answers in a row before stopping.")
+    max_false_completions: int = Field(default=3, ge=1, description="Rejected completion claims in a row.")
+    max_wall_clock_sec: float = Field(default=0, ge=0, description="Wall-clock budget of a run; 0 = none.")
+    max_total_tokens: int = Field(default=0, ge=0, description="Token budget (Codex usage); 0 = none.")
+    backoff_jitter: float = Field(default=0.1, ge=0, le=1, description="Random +/- fraction added to each backoff.")
+    usage_limit_max_wait_sec: float = Field(default=6 * 3600, ge=0, description="Longest wait for a usage limit.")
+
+    # Roles.
+    reviewer: bool = Field(default=True, description="Require the reviewer's approval for success.")
+    review_every: int = Field(default=0, ge=0, description="Also review every N iterations; 0 = only on claims.")
+    plan_every: int = Field(default=0, ge=0, description="Also re-plan every N iterations; 0 = only when needed.")
+    max_goal_chars: int = Field(default=2000, ge=20, description="Longest accepted next_goal.")
+    goal_similarity: float = Field(default=0.9, gt=0, le=1, description="Similarity at which goals count as same.")
+    history_max_chars: int = Field(default=6000, ge=200, description="Size cap of the history shown to the agent.")
+
+    # Checks (quality gates).
+    checks: list[str] | None = Field(default=None, description="Check commands; unset = detect, [] = none.")
+    checks_shell: bool = Field(default=False, description="Run checks through /bin/sh -c (opt-in).")
+    check_timeout_sec: float = Field(default=900, gt=0, description="Wall-clock limit per check.")
+    checks_every_iteration: bool = Field(default=False, description="Run checks after every executor turn.")
+
+    # Output.
+    quiet: bool = Field(default=False, description="Only the final summary line.")
+    heartbeat_sec: float = Field(default=30, gt=0, description="Seconds between progress lines on a non-TTY.")
+
+    codex: CodexSettings = Field(default_factory=CodexSettings, description="The built-in codex runner.")
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """The raw table of a TOML config file, or {} when there is none."""
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: config file not found; pass an existing --config or create one with `init`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read config ({exc}); check the file's permissions and encoding") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}; fix the syntax at that line") from exc
+
+
+def build_settings(raw: dict[str, Any], overrides: dict[str, Any], source: str) -> Settings:
+    """Validate the config table with command-line overrides on top; errors name the file and key."""
+    merged = dict(raw)
+    merged.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise UserError(_first_error(exc, source)) from exc
+
+
+def _first_error(exc: ValidationError, source: str) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    kind: Literal["extra_forbidden"] | str = error["type"]
+    if kind == "extra_forbidden":
+        hint = "unknown key; remove it or check its spelling against config.example.toml"
+    else:
+        hint = f"{error['msg']}; see config.example.toml"
+    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{source}: {key}: {hint}{more}"

@@ -1,0 +1,98 @@
+"""From command-line options to a validated LoopContext: config, layout, runner, checks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from codex_self_iter.check_detect import detect_checks
+from codex_self_iter.checks import CheckSpec, parse_check
+from codex_self_iter.config import Settings, build_settings, load_config
+from codex_self_iter.errors import UserError
+from codex_self_iter.layout import Layout
+
+DEFAULT_CONFIG_NAME = "codex-self-iter.toml"
+
+
+@dataclass
+class Options:
+    """What the command line says about a loop (None = not given)."""
+
+    workspace: str = "."
+    task_file: str | None = None
+    plan_file: str | None = None
+    state_dir: str | None = None
+    agent_command_template: str | None = None
+    config: str | None = None
+    max_iterations: int | None = None
+    quiet: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Validated settings and where things are."""
+
+    settings: Settings
+    layout: Layout
+    config_path: Path | None
+    config_digest: str
+
+
+def resolve_workspace(raw: str) -> Path:
+    """The workspace directory, or a clear error."""
+    workspace = Path(raw).expanduser()
+    if not workspace.exists():
+        raise UserError(f"{workspace}: workspace does not exist; pass an existing directory with --workspace")
+    if not workspace.is_dir():
+        raise UserError(f"{workspace}: workspace is not a directory; pass a directory with --workspace")
+    return workspace.resolve()
+
+
+def find_config(options: Options, workspace: Path) -> Path | None:
+    """--config if given (relative to the current dir), else <workspace>/codex-self-iter.toml when present."""
+    if options.config:
+        return Path(options.config).expanduser().resolve()
+    default = workspace / DEFAULT_CONFIG_NAME
+    return default if default.is_file() else None
+
+
+def prepare(options: Options) -> Prepared:
+    """Load and validate everything a loop needs before it takes the lock."""
+    workspace = resolve_workspace(options.workspace)
+    config_path = find_config(options, workspace)
+    raw = load_config(config_path)
+    overrides = {
+        "task_file": options.task_file,
+        "plan_file": options.plan_file,
+        "state_dir": options.state_dir,
+        "agent_command_template": options.agent_command_template,
+        "max_iterations": options.max_iterations,
+        "quiet": options.quiet,
+        **options.extra,
+    }
+    settings = build_settings(raw, overrides, str(config_path) if config_path else "command line")
+    layout = Layout.create(
+        workspace,
+        settings.task_file,
+        settings.plan_file,
+        settings.state_dir,
+        settings.stop_file_name,
+        settings.global_stop_file_name,
+        settings.lock_file_name,
+    )
+    digest = hashlib.sha256(repr(sorted(settings.model_dump(mode="json").items())).encode()).hexdigest()[:16]
+    return Prepared(settings, layout, config_path, digest)
+
+
+def configured_checks(settings: Settings, workspace: Path) -> tuple[list[CheckSpec], str]:
+    """The checks to run and where they came from (config, detection, or none)."""
+    if settings.checks is not None:
+        specs = [parse_check(cmd, settings.checks_shell, settings.check_timeout_sec) for cmd in settings.checks]
+        return specs, "config" if specs else "none (checks = [])"
+    specs = [replace(spec, timeout_sec=settings.check_timeout_sec) for spec in detect_checks(workspace)]
+    if not specs:
+        return [], "none detected"
+    return specs, "detected: " + "; ".join(spec.source for spec in specs)

@@ -1,0 +1,62 @@
+"""The running agent's identity on disk, so a loop killed with -9 cannot leave its agent writing forever."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from codex_self_iter.fsio import atomic_write_json, read_json
+from codex_self_iter.process import ProcessHandle, group_alive, kill_group
+
+
+def process_start_ticks(pid: int) -> str | None:
+    """The kernel's start time of pid (Linux /proc), to tell a reused pid from ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def remember_agent(path: Path, handle: ProcessHandle) -> None:
+    """Record a just-started agent's process group."""
+    atomic_write_json(path, {"pid": handle.pid, "pgid": handle.pgid, "start": process_start_ticks(handle.pid)})
+
+
+def forget_agent(path: Path) -> None:
+    """The agent ended normally: nothing to clean up later."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def end_leftover_agent(path: Path) -> int | None:
+    """End the process group a dead loop left behind; returns its pgid when something was ended."""
+    data = read_json(path)
+    forget_agent(path)
+    if not isinstance(data, dict) or not isinstance(data.get("pgid"), int):
+        return None
+    pgid = int(data["pgid"])
+    pid = int(data["pid"]) if isinstance(data.get("pid"), int) else pgid
+    if pgid <= 1 or pgid == os.getpgrp():
+        return None
+    leader_same = data.get("start") is not None and process_start_ticks(pid) == data.get("start")
+    # Only a group whose leader is provably the same process, or a leaderless group we still own, is ended.
+    if leader_same or (process_start_ticks(pid) is None and group_alive(pgid) and _owned(pgid)):
+        kill_group(pgid)
+        return pgid
+    return None
+
+
+def _owned(pgid: int) -> bool:
+    uid = os.getuid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                return entry.stat().st_uid == uid
+        except (OSError, IndexError, ValueError):
+            continue
+    return False

@@ -1,0 +1,20 @@
+"""Choosing the agent runner: the user's command template, or the built-in codex runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codex_self_iter.agent import AgentRunner
+from codex_self_iter.config import Settings
+from codex_self_iter.layout import Layout
+from codex_self_iter.template_runner import TemplateRunner
+
+
+def make_runner(settings: Settings, layout: Layout, config_dir: Path | None) -> AgentRunner:
+    """A TemplateRunner when agent_command_template is set, else the codex runner."""
+    if settings.agent_command_template:
+        search = [layout.workspace, *([config_dir] if config_dir else []), Path.cwd()]
+        return TemplateRunner(settings.agent_command_template, search)
+    from codex_self_iter.codex.runner import CodexRunner
+
+    return CodexRunner(settings.codex, state_dir=layout.state_dir)

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""A scripted stand-in for the agent: `fake_agent.py <prompt_file> <workspace> <role>`.
+
+The script (JSON, path in FAKE_AGENT_SCRIPT) maps each role to a list of calls; each call is a list of steps,
+played in order. Calls are consumed one per invocation of that role; the last call repeats when they run out.
+Every invocation is logged to <script>.calls.jsonl (role, argv, cwd, prompt) for assertions.
+
+Steps: {"control": {...}} prints a ```json block; {"say": text}; {"stderr": text}; {"write": path, "content": s};
+{"append": path, "content": s}; {"delete": path}; {"touch": path}; {"sleep": s}; {"exit": n};
+{"spawn": {"sleep": s, "pidfile": path}} starts a child in the same process group; {"flood": megabytes};
+{"garbage": n}. "{call}" in text is replaced by the role's call number (1-based).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    prompt_file, workspace, role = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    script_path = Path(os.environ["FAKE_AGENT_SCRIPT"])
+    script = json.loads(script_path.read_text(encoding="utf-8"))
+    counter_path = script_path.with_name(script_path.name + f".{role}.count")
+    number = int(counter_path.read_text()) + 1 if counter_path.exists() else 1
+    counter_path.write_text(str(number))
+    prompt = Path(prompt_file).read_text(encoding="utf-8")
+    with open(script_path.with_name(script_path.name + ".calls.jsonl"), "a", encoding="utf-8") as log:
+        record = {"role": role, "call": number, "argv": sys.argv, "cwd": os.getcwd(), "prompt": prompt}
+        log.write(json.dumps(record) + "\n")
+    calls = script.get(role) or [[{"say": f"(no script for {role})"}]]
+    steps = calls[min(number, len(calls)) - 1]
+    for step in steps:
+        code = play(step, workspace, number)
+        if code is not None:
+            return code
+    return 0
+
+
+def play(step: dict, workspace: Path, number: int) -> int | None:  # type: ignore[type-arg]
+    def text(value: str) -> str:
+        return value.replace("{call}", str(number))
+
+    def path(value: str) -> Path:
+        target = Path(text(value))
+        return target if target.is_absolute() else workspace / target
+
+    if "control" in step:
+        print("Work report.\n\n```json\n" + text(json.dumps(step["control"])) + "\n```", flush=True)
+    elif "say" in step:
+        print(text(step["say"]), flush=True)
+    elif "stderr" in step:
+        print(text(step["stderr"]), file=sys.stderr, flush=True)
+    elif "write" in step:
+        target = path(step["write"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text(step.get("content", "")), encoding="utf-8")
+    elif "append" in step:
+        with open(path(step["append"]), "a", encoding="utf-8") as handle:
+            handle.write(text(step.get("content", "")))
+    elif "delete" in step:
+        path(step["delete"]).unlink(missing_ok=True)
+    elif "touch" in step:
+        target = path(step["touch"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+    elif "sleep" in step:
+        time.sleep(float(step["sleep"]))
+    elif "exit" in step:
+        return int(step["exit"])
+    elif "spawn" in step:
+        spec = step["spawn"]
+        child = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({float(spec['sleep'])})"])
+        path(spec["pidfile"]).write_text(str(child.pid))
+    elif "flood" in step:
+        chunk = ("x" * 1023 + "\n") * 1024
+        for _ in range(int(step["flood"])):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+    elif "garbage" in step:
+        sys.stdout.write("{not json ]] \x01\x02 " * int(step["garbage"]))
+        sys.stdout.flush()
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
