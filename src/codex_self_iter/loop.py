@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from codex_self_iter import gates
 from codex_self_iter.context import LoopContext
 from codex_self_iter.errors import UserError
+from codex_self_iter.guard import ConfigGuard
 from codex_self_iter.inputs import read_inputs
 from codex_self_iter.outcome import StopReason, exit_code_for
 from codex_self_iter.runtime import RuntimeState, save_runtime
@@ -28,8 +29,10 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
     """Iterate until a gate, a budget, the user or a verified success stops the loop."""
     stop: gates.Stop | None = None
     crashed = True
+    guard = ConfigGuard.start(ctx.config_path, ctx.checks)
     try:
         while stop is None:
+            guard.watch(ctx.journal, ctx.reporter, state.iteration)
             stop = _before_call(ctx, state)
             if stop is not None:
                 break
@@ -47,6 +50,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
             save_runtime(ctx.layout.runtime_file, state)
             write_status(ctx, state, "crashed")
     assert stop is not None
+    guard.watch(ctx.journal, ctx.reporter, state.iteration)
     _finish(ctx, state, stop)
     return LoopResult(stop.reason, stop.detail, exit_code_for(stop.reason))
 

@@ -63,8 +63,17 @@ def executor_prompt(ctx: LoopContext, state: RuntimeState, inputs: Inputs) -> st
     return render(Role.EXECUTOR.value, _common(ctx, state, inputs))
 
 
-def reviewer_prompt(ctx: LoopContext, state: RuntimeState, inputs: Inputs, report: ExecutorReport, diff: str) -> str:
-    """The reviewer's prompt: goal, task, the executor's claim, check results, baseline and diff."""
+CLAIM_OCCASION = "The executor claims the task is complete. Decide, strictly, whether it really is."
+PERIODIC_OCCASION = (
+    "This is a periodic review (review_every): the executor has not claimed completion. Judge the work so far;"
+    " reject with a better next goal if it is heading the wrong way."
+)
+
+
+def reviewer_prompt(
+    ctx: LoopContext, state: RuntimeState, inputs: Inputs, report: ExecutorReport, diff: str, periodic: bool = False
+) -> str:
+    """The reviewer's prompt: goal, task, the executor's report, check results, baseline and diff."""
     baseline = state.baseline
     if baseline is None:
         base_text = "(not recorded)"
@@ -74,6 +83,7 @@ def reviewer_prompt(ctx: LoopContext, state: RuntimeState, inputs: Inputs, repor
     evidence = "\n".join(f"- {item}" for item in report.evidence) or "- (none given)"
     variables = _common(ctx, state, inputs) | {
         "hint": ctx.settings.reviewer_model_hint,
+        "occasion": PERIODIC_OCCASION if periodic else CLAIM_OCCASION,
         "report": f"status: {report.status}\nsummary: {report.summary}\nevidence:\n{evidence}",
         "baseline": base_text,
         "diff": bounded(diff, DIFF_PROMPT_CHARS, "git diff"),

@@ -90,7 +90,32 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
     repeated = any(is_near_duplicate(report.next_goal, goal, ctx.settings.goal_similarity) for goal in recent)
     state.streaks.stagnation = state.streaks.stagnation + 1 if repeated else 0
     state.set_goal(report.next_goal)
+    every = ctx.settings.review_every
+    if every and ctx.settings.reviewer and iteration % every == 0:
+        return periodic_review(ctx, state, iteration, inputs, report)
     return gates.Continue()
+
+
+def periodic_review(
+    ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Inputs, report: ExecutorReport
+) -> gates.Decision:
+    """review_every: an advisory review without a claim; a rejection replaces the next goal."""
+    diff = _reviewer_diff(ctx, state, iteration)
+    prompt = reviewer_prompt(ctx, state, inputs, report, diff, periodic=True)
+    outcome = call_role(ctx, state, iteration, Role.REVIEWER, prompt)
+    if not isinstance(outcome.block, ReviewerVerdict):
+        return failure_decision(ctx, state, outcome)
+    state.last_review = {"iteration": iteration, "periodic": True, **outcome.block.model_dump()}
+    if outcome.block.verdict == "reject" and outcome.block.next_goal:
+        state.set_goal(outcome.block.next_goal)
+    return gates.Continue()
+
+
+def _reviewer_diff(ctx: LoopContext, state: RuntimeState, iteration: int) -> str:
+    base = state.baseline.head if state.baseline else None
+    diff = diff_since(ctx.layout.workspace, base, ctx.state_exclude, DIFF_FILE_CHARS)
+    atomic_write_text(ctx.layout.run_dir(iteration, "reviewer") / "diff.patch", diff)
+    return diff
 
 
 def judge_claim(
@@ -109,9 +134,7 @@ def judge_claim(
         failing = ", ".join(r.name for r in checks.results if r.status != "passed")
         next_goal = f"The completion claim was premature: make the failing checks pass ({failing})."
     elif ctx.settings.reviewer:
-        base = state.baseline.head if state.baseline else None
-        diff = diff_since(ctx.layout.workspace, base, ctx.state_exclude, DIFF_FILE_CHARS)
-        atomic_write_text(ctx.layout.run_dir(iteration, "reviewer") / "diff.patch", diff)
+        diff = _reviewer_diff(ctx, state, iteration)
         outcome = call_role(ctx, state, iteration, Role.REVIEWER, reviewer_prompt(ctx, state, inputs, report, diff))
         if not isinstance(outcome.block, ReviewerVerdict):
             return failure_decision(ctx, state, outcome)

@@ -40,10 +40,7 @@ def split_template(template: str, source: str = "agent_command_template") -> lis
 
 def resolve_executable(token: str, search_dirs: list[Path], source: str) -> str:
     """An absolute path for the template's program: PATH names stay, relative paths are searched."""
-    if "/" not in token:
-        found = shutil.which(token)
-        if found is None:
-            raise UserError(f"{source}: agent executable {token!r} not found on PATH; install it or give its path")
+    if "/" not in token and shutil.which(token):
         return token
     path = Path(token).expanduser()
     candidates = [path] if path.is_absolute() else [base / path for base in [*search_dirs, REPO_ROOT]]
@@ -52,8 +49,8 @@ def resolve_executable(token: str, search_dirs: list[Path], source: str) -> str:
             if not os.access(candidate, os.X_OK):
                 raise UserError(f"{source}: agent executable {candidate} is not executable; chmod +x it")
             return str(candidate.resolve())
-    tried = ", ".join(str(c.parent) for c in candidates)
-    raise UserError(f"{source}: agent executable {token!r} not found (looked in {tried})")
+    tried = ", ".join(["PATH"] * ("/" not in token) + [str(c.parent) for c in candidates])
+    raise UserError(f"{source}: agent executable {token!r} not found (looked in {tried}); install it or give its path")
 
 
 class TemplateRunner:

@@ -106,6 +106,8 @@ def run_loop_in_process(
         "planner_stop_backoff_sec": 1,
         **(config or {}),
     }
+    if config.get("checks") == "detect":
+        del config["checks"]
     config_path = workspace.parent / "loop-config.toml"
     config_path.write_text(tomli_w.dumps(config))
     opts = Options(
