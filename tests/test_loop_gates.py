@@ -144,3 +144,13 @@ def test_near_duplicate_goal_and_quotes_and_shell_metacharacters_are_inert(git_r
     assert not (git_repo / "pwned").exists() and not (git_repo / "pwned2").exists()
     assert nasty in agent.calls("executor")[1]["prompt"]
     assert agent.calls("executor")[1]["argv"][3] == "executor"
+
+
+def test_budgets_count_per_run_so_a_restart_gets_a_fresh_budget(git_repo: Path, agent: Agent) -> None:
+    agent.on("executor", [{"append": "x", "content": "{call}"}, {"control": control("continue", "step {call}")}])
+    first = run_loop_in_process(git_repo, {"max_iterations": 2})
+    assert first.exit_code == 2 and first.status["iteration"] == 2
+    second = run_loop_in_process(git_repo, {"max_iterations": 2})
+    assert second.exit_code == 2
+    assert second.status["iteration"] == 4
+    assert second.runtime["goal"] == "step 4"  # resumed with the goal the first run left

@@ -64,7 +64,6 @@ class ParseResult:
 
 
 _PROMISE_RE = re.compile(r"<promise>(.*?)</promise>\s*\Z", re.DOTALL)
-_FENCE_RE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
 
 
 def promise_claimed(message: str, promise: str) -> bool:
@@ -76,30 +75,22 @@ def promise_claimed(message: str, promise: str) -> bool:
 
 
 def last_json_object(message: str) -> dict[str, Any] | None:
-    """The last JSON object in the message: a fenced block if any, else the last balanced {...}."""
-    for body in reversed(_FENCE_RE.findall(message)):
-        found = _decode_object(body.strip())
-        if found is not None:
-            return found
+    """The last top-level JSON object in the message (fenced or not); nested objects are not mistaken for it."""
     decoder = json.JSONDecoder(strict=False)
+    best: tuple[int, int, dict[str, Any]] | None = None
     position = message.rfind("{")
     while position != -1:
         try:
-            value, _ = decoder.raw_decode(message, position)
+            value, end = decoder.raw_decode(message, position)
         except ValueError:
             value = None
         if isinstance(value, dict):
-            return value
+            if best is None or end >= best[1]:
+                best = (position, end, value)  # the first found, or an object enclosing it
+            elif end <= best[0]:
+                break  # a complete object before the best one: the best one is the last
         position = message.rfind("{", 0, position)
-    return None
-
-
-def _decode_object(text: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text, strict=False)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    return best[2] if best else None
 
 
 def parse_control_block(role: Role, message: str, max_goal_chars: int = MAX_GOAL_CHARS) -> ParseResult:

@@ -115,7 +115,13 @@ def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     pending = ctx.signals.pending()
     if pending is not None:
         return gates.Stop(*pending)
-    budget = gates.budget_gate(state.iteration, state.totals.tokens, ctx.started_at, ctx.deps.clock(), ctx.settings)
+    budget = gates.budget_gate(
+        state.iteration - state.run_first_iteration,
+        state.totals.tokens - state.run_first_tokens,
+        ctx.started_at,
+        ctx.deps.clock(),
+        ctx.settings,
+    )
     return budget if isinstance(budget, gates.Stop) else None
 
 

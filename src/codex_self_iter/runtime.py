@@ -61,7 +61,8 @@ class Totals(BaseModel):
 class RuntimeState(BaseModel):
     """Everything the loop needs to pick up where it left off."""
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    # No inf/NaN: a corrupt "backoff_until": Infinity would otherwise make a resumed loop wait forever.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, allow_inf_nan=False)
 
     version: int = 1
     iteration: int = 0
@@ -82,6 +83,8 @@ class RuntimeState(BaseModel):
     last_summary: str = ""
     config_digest: str | None = None
     totals: Totals = Field(default_factory=Totals)
+    run_first_iteration: int = 0
+    run_first_tokens: int = 0
     completed: bool = False
     stop_reason: str | None = None
     clean_exit: bool = True

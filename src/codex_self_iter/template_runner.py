@@ -50,7 +50,10 @@ def resolve_executable(token: str, search_dirs: list[Path], source: str) -> str:
                 raise UserError(f"{source}: agent executable {candidate} is not executable; chmod +x it")
             return str(candidate.resolve())
     tried = ", ".join(["PATH"] * ("/" not in token) + [str(c.parent) for c in candidates])
-    raise UserError(f"{source}: agent executable {token!r} not found (looked in {tried}); install it or give its path")
+    hint = "install it or give its path"
+    if path.name == "invoke-codex-agent.sh":
+        hint = "give the wrapper's absolute path, or drop agent_command_template to use the built-in codex runner"
+    raise UserError(f"{source}: agent executable {token!r} not found (looked in {tried}); {hint}")
 
 
 class TemplateRunner:
