@@ -1,0 +1,77 @@
+"""The README's commands are real: the quickstart runs to a verified stop, CI runs the documented test command."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def bash_blocks() -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", README, re.DOTALL)
+
+
+def test_the_two_commands_are_documented_and_ci_runs_the_test_command() -> None:
+    blocks = bash_blocks()
+    assert "bash scripts/quickstart.sh\n" in blocks
+    assert "bash scripts/dev-test.sh\n" in blocks
+    assert "bash scripts/dev-test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.timeout(300)
+def test_quickstart_command_ends_with_a_verified_stop(tmp_path: Path) -> None:
+    env = {**os.environ, "CODEX_SELF_ITER_VENV": sys.prefix}
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "quickstart.sh"), str(tmp_path / "qs")],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "stopped: complete (exit 0)" in done.stdout
+    assert "completion claim rejected: the project's checks fail" in done.stderr  # the demo's early claim
+    assert "1/1 checks passed" in done.stdout
+    assert (tmp_path / "qs" / "slug.py").read_text().count("re.findall") == 1
+
+
+@pytest.mark.parametrize("script", ["quickstart.sh", "dev-test.sh", "run-local.sh", "invoke-codex-agent.sh"])
+def test_scripts_are_executable_and_parse(script: str) -> None:
+    path = ROOT / "scripts" / script
+    assert os.access(path, os.X_OK)
+    assert subprocess.run(["bash", "-n", str(path)], capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.mark.timeout(120)
+def test_run_local_script_takes_the_original_positional_arguments(tmp_path: Path) -> None:
+    import shutil
+
+    work = tmp_path / "ws with space"
+    shutil.copytree(ROOT / "examples" / "quickstart", work)
+    (work / "plan.md").rename(work / "PLAN.txt")
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@e.invalid", "commit", "-qm", "i"],
+    ):
+        subprocess.run(["git", *args], cwd=work, check=True, capture_output=True, timeout=30)
+    config = ROOT / "examples" / "demo" / "codex-self-iter.toml"
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "run-local.sh"), str(work), "TASK.md", "PLAN.txt", "state dir", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        env={**os.environ, "CODEX_SELF_ITER_PYTHON": sys.executable},
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (work / "state dir" / "status.json").exists()
