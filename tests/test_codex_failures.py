@@ -43,6 +43,8 @@ def later(**delta: float) -> float:
         ("Please try again in 20s.", later(seconds=20)),
         ("Please try again in 1.5s", later(seconds=1.5)),
         ("Please try again in 750ms", later(seconds=0.75)),
+        ("Rate limit reached for requests. Please try again in 6m0s.", later(minutes=6)),
+        ("try again in 1h2m3.5s", later(hours=1, minutes=2, seconds=3.5)),
         ("retry after 45 minutes", later(minutes=45)),
         ("try again in 1 hour, 30 minutes and 10 seconds", later(hours=1, minutes=30, seconds=10)),
         ("usage limit; resets at 2026-11-20T21:00:00Z", datetime(2026, 11, 20, 21, 0, tzinfo=UTC).timestamp()),

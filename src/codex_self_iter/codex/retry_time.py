@@ -16,7 +16,10 @@ _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 _MONTHS = {name: index for index, name in enumerate(_MONTH_NAMES, 1)}
 
 _LEAD = r"(?:try\s+again|retry|resets?|reset\s+at|available)"
-_PART = r"(\d+(?:\.\d+)?)\s*(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)\b"
+# (?![a-z]) rather than \b: the API's compact durations ("try again in 6m0s", "1h2m3.5s") have no word breaks.
+_PART = (
+    r"(\d+(?:\.\d+)?)\s*(milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])"
+)
 _DURATION_RE = re.compile(rf"{_LEAD}\s+(?:in|after)\s+((?:{_PART}[\s,]*(?:and\s+)?)+)", re.IGNORECASE)
 _PART_RE = re.compile(_PART, re.IGNORECASE)
 _ISO_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)")
