@@ -9,11 +9,12 @@ from codex_self_iter.agent import AgentRequest, AgentResult, FailureKind, Role, 
 from codex_self_iter.context import LoopContext
 from codex_self_iter.control import ControlBlock, ExecutorReport, json_schema, parse_control_block, promise_claimed
 from codex_self_iter.diffs import changed_files
-from codex_self_iter.fsio import atomic_write_json, atomic_write_text
+from codex_self_iter.fsio import atomic_write_json, atomic_write_text, make_private_dir
 from codex_self_iter.orphans import forget_agent, remember_agent
 from codex_self_iter.process import ProcessHandle
 from codex_self_iter.prompts import repair_prompt, write_prompt
 from codex_self_iter.runtime import RuntimeState
+from codex_self_iter.status import write_status
 
 INVALID_OUTPUT = "invalid_output"
 
@@ -74,7 +75,7 @@ def _parse(ctx: LoopContext, role: Role, message: str) -> tuple[ControlBlock | N
 def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prompt: str, label: str) -> AgentResult:
     layout = ctx.layout
     run_dir = layout.run_dir(iteration, label)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(run_dir)
     prompt_file = write_prompt(layout.prompts_dir, iteration, label, prompt)
     schema_file = run_dir / "schema.json"
     atomic_write_json(schema_file, json_schema(role))
@@ -83,6 +84,7 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     def started(handle: ProcessHandle) -> None:
         live["pid"] = handle.pid
         remember_agent(layout.agent_file, handle)
+        write_status(ctx, state, "running", role=label, agent_pid=handle.pid, call_iteration=iteration)
 
     def tick(elapsed: float, usage: TokenUsage | None) -> None:
         if elapsed - live["files_at"] >= 10:

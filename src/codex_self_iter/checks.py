@@ -21,7 +21,7 @@ from codex_self_iter.check_report import (
     read_tail,
 )
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import atomic_write_json
+from codex_self_iter.fsio import atomic_write_json, make_private_dir
 from codex_self_iter.process import ProcessHandle, ProcessResult, run_process
 
 __all__ = [
@@ -104,7 +104,7 @@ def run_checks(
     max_output_bytes: int = CHECK_OUTPUT_BYTES,
 ) -> CheckReport:
     """Run every check in order in workspace, write out_dir/checks.json, and return the report."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(out_dir)
     results: list[CheckResult] = []
     for index, spec in enumerate(specs, start=1):
         if cancel is not None and cancel():

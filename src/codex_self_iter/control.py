@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -64,6 +66,8 @@ class ParseResult:
 
 
 _PROMISE_RE = re.compile(r"<promise>(.*?)</promise>\s*\Z", re.DOTALL)
+_OBJECT_START_RE = re.compile(r"\{(?=\s*[\"}])")
+MAX_OBJECT_STARTS = 500
 
 
 def promise_claimed(message: str, promise: str) -> bool:
@@ -78,18 +82,19 @@ def last_json_object(message: str) -> dict[str, Any] | None:
     """The last top-level JSON object in the message (fenced or not); nested objects are not mistaken for it."""
     decoder = json.JSONDecoder(strict=False)
     best: tuple[int, int, dict[str, Any]] | None = None
-    position = message.rfind("{")
-    while position != -1:
+    # Only where an object can start, and only the last few hundred such places: each failed decode costs O(position)
+    # (json's error message counts lines), so trying every "{" of 200 KB of garbage would take many seconds.
+    starts = [match.start() for match in _OBJECT_START_RE.finditer(message)]
+    for position in reversed(starts[-MAX_OBJECT_STARTS:]):
         try:
             value, end = decoder.raw_decode(message, position)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting exhausts the parser's stack: not a block either
             value = None
         if isinstance(value, dict):
             if best is None or end >= best[1]:
                 best = (position, end, value)  # the first found, or an object enclosing it
             elif end <= best[0]:
                 break  # a complete object before the best one: the best one is the last
-        position = message.rfind("{", 0, position)
     return best[2] if best else None
 
 
@@ -132,6 +137,12 @@ def _describe(exc: ValidationError) -> str:
 
 def json_schema(role: Role) -> dict[str, Any]:
     """A strict JSON schema for the role's block, for `codex exec --output-schema`."""
+    return copy.deepcopy(_json_schema(role))
+
+
+@functools.cache
+def _json_schema(role: Role) -> dict[str, Any]:
+    # Generating the schema takes pydantic about a millisecond; the loop writes one per agent call.
     schema = MODELS[role].model_json_schema()
     props: dict[str, Any] = schema["properties"]
     for prop in props.values():

@@ -55,6 +55,8 @@ def _git(workspace: Path, args: list[str]) -> str | None:
 
 def _preview(path: Path) -> str:
     try:
+        if not path.is_file():  # a FIFO the agent left behind would block open() forever
+            return "(not a regular file)"
         with open(path, "rb") as handle:
             data = handle.read(UNTRACKED_PREVIEW_BYTES + 1)
     except OSError:

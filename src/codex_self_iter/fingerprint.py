@@ -37,7 +37,9 @@ def take_fingerprint(workspace: Path, exclude: str | None) -> Fingerprint:
 
 
 def _git_status(workspace: Path, exclude: str | None) -> tuple[str | None, set[str]] | None:
-    argv = ["git", "-c", "core.quotepath=off", "status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all"]
+    # --no-optional-locks: a look must not take index.lock (or rewrite the index) under the user's or agent's git.
+    argv = ["git", "--no-optional-locks", "-c", "core.quotepath=off", "status", "--porcelain=v2", "-z", "--branch"]
+    argv.append("--untracked-files=all")
     argv += ["--", "."]
     if exclude:
         argv.append(f":(exclude){exclude}")

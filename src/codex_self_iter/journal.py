@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.fsio import append_jsonl, tail_jsonl
+from codex_self_iter.fsio import append_jsonl, tail_jsonl_checked
 
 SUMMARY_CHARS = 240
 
@@ -17,6 +18,7 @@ class Journal:
     def __init__(self, path: Path, clock: Any = time.time) -> None:
         self.path = path
         self.clock = clock
+        self.warned = False
 
     def record(self, event: str, **fields: Any) -> None:
         """Append one event."""
@@ -26,7 +28,14 @@ class Journal:
         """The last `count` agent-call records."""
         if count <= 0:
             return []
-        records = tail_jsonl(self.path, count * 6)
+        records, skipped = tail_jsonl_checked(self.path, count * 6)
+        if skipped and not self.warned:
+            self.warned = True
+            print(
+                f"codex-self-iter: warning: {self.path}: skipped {skipped} unreadable line(s) (torn by a crash, "
+                "or edited); the history shown to the agent leaves them out",
+                file=sys.stderr,
+            )
         return [r for r in records if r.get("event") == "agent_call"][-count:]
 
     def history_text(self, count: int, max_chars: int) -> str:

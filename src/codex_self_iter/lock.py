@@ -10,27 +10,38 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from codex_self_iter.errors import LockHeldError
-from codex_self_iter.fsio import atomic_write_json, read_json
+from codex_self_iter.errors import LockHeldError, StateError
+from codex_self_iter.fsio import PRIVATE_FILE_MODE, atomic_write_json, make_private_dir, read_json
+
+LOCK_WAIT_SEC = 0.5
 
 
 class LoopLock:
     """Held for a loop's whole life; a second loop on the same state dir fails at once."""
 
     def __init__(self, lock_file: Path, holder_file: Path) -> None:
-        self.lock = FileLock(str(lock_file), timeout=0)
+        # A short wait, not zero: `status` probes the lock for an instant, which must not make a run exit 4.
+        self.lock = FileLock(str(lock_file), timeout=LOCK_WAIT_SEC, mode=PRIVATE_FILE_MODE)
         self.lock_file = lock_file
         self.holder_file = holder_file
 
     def __enter__(self) -> LoopLock:
-        self.lock_file.parent.mkdir(parents=True, exist_ok=True)
         try:
+            make_private_dir(self.lock_file.parent)
             self.lock.acquire()
         except Timeout:
             raise LockHeldError(
                 f"{self.lock_file}: another loop holds the lock ({describe_holder(self.holder_file)})"
             ) from None
-        atomic_write_json(self.holder_file, {"pid": os.getpid(), "started_at": time.time()})
+        except OSError as exc:
+            raise StateError(
+                f"{self.lock_file}: cannot take the lock ({exc.strerror or exc}); check the state dir's permissions"
+            ) from exc
+        try:
+            atomic_write_json(self.holder_file, {"pid": os.getpid(), "started_at": time.time()})
+        except BaseException:
+            self.lock.release()
+            raise
         return self
 
     def __exit__(

@@ -143,13 +143,9 @@ def _save(ctx: LoopContext, state: RuntimeState, phase: str) -> None:
 def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> None:
     state.stop_reason = stop.reason.value
     state.clean_exit = True
-    ctx.journal.record(
-        "stop",
-        iteration=state.iteration,
-        reason=stop.reason.value,
-        detail=stop.detail,
-        exit_code=exit_code_for(stop.reason),
-    )
+    code = exit_code_for(stop.reason)
+    # The snapshot first: if the disk is full, status.json must not keep saying "running".
     save_runtime(ctx.layout.runtime_file, state)
     phase = "complete" if stop.reason is StopReason.COMPLETE else "stopped"
-    write_status(ctx, state, phase, exit_code=exit_code_for(stop.reason), detail=stop.detail)
+    write_status(ctx, state, phase, exit_code=code, detail=stop.detail)
+    ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)

@@ -34,18 +34,23 @@ def end_leftover_agent(path: Path) -> int | None:
     """End the process group a dead loop left behind; returns its pgid when something was ended."""
     data = read_json(path)
     forget_agent(path)
-    if not isinstance(data, dict) or not isinstance(data.get("pgid"), int):
+    if not isinstance(data, dict) or not _is_pid(data.get("pgid")):
         return None
     pgid = int(data["pgid"])
-    pid = int(data["pid"]) if isinstance(data.get("pid"), int) else pgid
-    if pgid <= 1 or pgid == os.getpgrp():
+    pid = int(data["pid"]) if _is_pid(data.get("pid")) else pgid
+    if pgid == os.getpgrp():
         return None
-    leader_same = data.get("start") is not None and process_start_ticks(pid) == data.get("start")
+    leader_same = pid == pgid and data.get("start") is not None and process_start_ticks(pid) == data.get("start")
     # Only a group whose leader is provably the same process, or a leaderless group we still own, is ended.
     if leader_same or (process_start_ticks(pid) is None and group_alive(pgid) and _owned(pgid)):
         kill_group(pgid)
         return pgid
     return None
+
+
+def _is_pid(value: object) -> bool:
+    """A plausible pid from a file we may not trust: an int (not a bool) the kernel could have handed out."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 < value < 2**31
 
 
 def _owned(pgid: int) -> bool:

@@ -112,7 +112,10 @@ def load_runtime(path: Path) -> RuntimeState:
         except OSError:
             kept = ""
         reason = str(exc).splitlines()[0]
-        print(f"warning: {path}: unreadable state ({reason}){kept}; starting from fresh counters", file=sys.stderr)
+        print(
+            f"codex-self-iter: warning: {path}: unreadable state ({reason}){kept}; starting from fresh counters",
+            file=sys.stderr,
+        )
         return RuntimeState()
 
 

@@ -22,8 +22,9 @@ def write_status(
     exit_code: int | None = None,
     detail: str = "",
     agent_pid: int | None = None,
+    call_iteration: int | None = None,
 ) -> None:
-    """Write the snapshot; phase is starting | running | backing_off | stopped | complete."""
+    """Write the snapshot; phase is starting | running | backing_off | stopped | complete | crashed."""
     now = ctx.deps.clock()
     snapshot: dict[str, Any] = {
         "schema": STATUS_SCHEMA_VERSION,
@@ -32,6 +33,8 @@ def write_status(
         "pid": os.getpid(),
         "agent_pid": agent_pid,
         "role": role,
+        "call_iteration": call_iteration,
+        "call_started_at": now if agent_pid is not None else None,
         "iteration": state.iteration,
         "goal": state.goal,
         "goal_history": state.goal_history[-10:],

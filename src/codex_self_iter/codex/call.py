@@ -10,6 +10,7 @@ from pathlib import Path
 from codex_self_iter.agent import AgentRequest, TokenUsage
 from codex_self_iter.codex.events import CodexEvents, usage_delta
 from codex_self_iter.codex.failures import CallFacts
+from codex_self_iter.fsio import make_private_dir
 from codex_self_iter.process import ProcessResult, run_process
 
 EVENTS_FILE = "events.jsonl"
@@ -49,7 +50,7 @@ def run_attempt(
 ) -> Attempt:
     """Run codex once in the workspace, writing events.jsonl, stderr.log and last_message.txt to the run dir."""
     run_dir = request.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(run_dir)
     last_message = run_dir / LAST_MESSAGE_FILE
     with contextlib.suppress(FileNotFoundError):
         last_message.unlink()  # a stale answer from an earlier attempt must never pass for this one

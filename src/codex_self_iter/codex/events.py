@@ -76,8 +76,11 @@ class CodexEvents:
             message = _text(_dict(event.get("error")).get("message")) or "turn failed"
             self.failure_messages.append(message)
             self.errors.append(message)
+            del self.failure_messages[:-MAX_KEPT_MESSAGES]
+            del self.errors[:-MAX_KEPT_MESSAGES]
         elif kind == "error":
             self.errors.append(_text(event.get("message")) or json.dumps(event)[:500])
+            del self.errors[:-MAX_KEPT_MESSAGES]
         elif kind in ("item.started", "item.updated", "item.completed"):
             self._item(kind, _dict(event.get("item")))
         else:
