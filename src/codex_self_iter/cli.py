@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from codex_self_iter import __version__
 from codex_self_iter.errors import UserError
-from codex_self_iter.outcome import EXIT_INTERRUPTED
+from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin")
@@ -71,7 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "run")
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help / --version exit 0; a usage error is bad input (1), not a gate's 2
+        return 0 if exc.code in (0, None) else EXIT_BAD_INPUT
+    args.argv = args_list  # `run --detach` starts the same command line again
     try:
         code: int = args.handler(args)
         return code

@@ -41,7 +41,7 @@ class Reporter:
         """While the agent runs: a live line on a TTY, a plain line every heartbeat_sec otherwise."""
         if self.quiet:
             return
-        parts = [f"#{iteration} {role} running {_duration(elapsed)}"]
+        parts = [f"#{iteration} {role} running {human_duration(elapsed)}"]
         if files is not None:
             parts.append(f"{files} files changed")
         if usage is not None:
@@ -57,7 +57,7 @@ class Reporter:
 
     def call_finished(self, iteration: int, role: str, outcome: str, seconds: float) -> None:
         """An agent call ended."""
-        self.info(f"#{iteration} {role} finished in {_duration(seconds)}: {outcome}")
+        self.info(f"#{iteration} {role} finished in {human_duration(seconds)}: {outcome}")
 
     def _clear_live(self) -> None:
         if self._live:
@@ -70,7 +70,8 @@ def _clip(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _duration(seconds: float) -> str:
+def human_duration(seconds: float) -> str:
+    """3s, 2m05s, 1h03m."""
     seconds = int(seconds)
     if seconds < 60:
         return f"{seconds}s"

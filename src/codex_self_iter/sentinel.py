@@ -66,10 +66,12 @@ class StopSignals:
 
     def pending(self) -> tuple[StopReason, str] | None:
         """Why the loop must stop before its next agent call, if it must."""
+        found = stop_file_present(self.stop_files)
         if self.signalled is not None:
             what = "interrupted (SIGINT)" if self.signalled is StopReason.INTERRUPTED else "stopped by SIGTERM"
+            if found is not None and self.signalled is StopReason.SIGNAL:
+                what += f" ({read_stop_reason(found)})"  # `stop --now --reason ...` wrote why
             return self.signalled, what
-        found = stop_file_present(self.stop_files)
         if found is not None:
             return StopReason.STOP_FILE, f"{found}: {read_stop_reason(found)}"
         return None

@@ -11,6 +11,7 @@ from codex_self_iter.agent import AgentRunner
 from codex_self_iter.context import Deps, LoopContext
 from codex_self_iter.errors import UserError
 from codex_self_iter.fingerprint import take_fingerprint
+from codex_self_iter.fsio import make_private_dir
 from codex_self_iter.git_exclude import exclude_state_dir
 from codex_self_iter.inputs import read_inputs
 from codex_self_iter.journal import Journal
@@ -68,7 +69,7 @@ def run_session(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, o
     _check_stop_files(layout.stop_file, layout.global_stop_file, flags.clear_stop)
     ctx = build_context(prepared, deps)
     try:
-        layout.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(layout.state_dir)
     except OSError as exc:
         raise UserError(f"{layout.state_dir}: cannot create the state dir ({exc.strerror}); check permissions") from exc
     with LoopLock(layout.lock_file, layout.holder_file):
@@ -119,6 +120,13 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
         ctx.journal.record("config_changed", previous=state.config_digest, now=ctx.config_digest)
         ctx.reporter.info("the configuration changed since the last run; using the new one")
     state.config_digest = ctx.config_digest
+    longest = max(ctx.settings.backoff_max_sec, ctx.settings.usage_limit_max_wait_sec)
+    if state.backoff_until > ctx.deps.clock() + longest:
+        # A saved backoff longer than any the settings allow (clock change, hand edit) must not wait forever.
+        state.backoff_until = ctx.deps.clock() + longest
+    if state.clean_exit:
+        # Budgets count from here; a run resumed after a crash keeps the crashed run's count.
+        state.run_first_iteration, state.run_first_tokens = state.iteration, state.totals.tokens
     state.stop_reason, state.clean_exit = None, False
     save_runtime(path, state)
     write_status(ctx, state, "starting")

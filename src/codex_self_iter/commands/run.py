@@ -1,28 +1,29 @@
-"""`run`: the loop itself (and the bare `python -m codex_self_iter --workspace .` form)."""
+"""`run`: the loop itself (and the bare `python -m codex_self_iter --workspace .` form); or its preview or detach."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from codex_self_iter.options import Options, prepare
+from codex_self_iter.commands.target import options_from
+from codex_self_iter.errors import UserError
+from codex_self_iter.options import prepare
 from codex_self_iter.session import RunFlags, run_session
 
-
-def options_from(args: argparse.Namespace) -> Options:
-    """The loop options given on the command line."""
-    return Options(
-        workspace=args.workspace,
-        task_file=args.task_file,
-        plan_file=args.plan_file,
-        state_dir=args.state_dir,
-        agent_command_template=getattr(args, "agent_command_template", None),
-        config=args.config,
-        max_iterations=getattr(args, "max_iterations", None),
-        quiet=getattr(args, "quiet", None),
-    )
+__all__ = ["cmd_run", "options_from"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the loop to its stop."""
+    """Run the loop to its stop; --dry-run previews the next call, --detach starts it in the background."""
+    if args.dry_run and args.detach:
+        raise UserError("--dry-run and --detach exclude each other; preview first, then detach")
     prepared = prepare(options_from(args))
+    if args.dry_run:
+        from codex_self_iter.commands.dry_run import dry_run
+
+        return dry_run(prepared, sys.stdout)
+    if args.detach:
+        from codex_self_iter.commands.detach import detach
+
+        return detach(prepared, args.argv, args.clear_stop, sys.stdout)
     return run_session(prepared, RunFlags(clear_stop=args.clear_stop, fresh=args.fresh))

@@ -1,0 +1,146 @@
+"""The probes behind `doctor`: each returns one Finding (ok / warn / fail, with the fix)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_self_iter import __version__
+from codex_self_iter.checks import CheckSpec
+from codex_self_iter.codex import TESTED_CODEX_VERSION
+from codex_self_iter.codex.binary import INSTALL_HINT, find_codex
+from codex_self_iter.codex.probe import probe_codex
+from codex_self_iter.errors import UserError
+from codex_self_iter.layout import Layout
+from codex_self_iter.plugin_install import plugin_status
+from codex_self_iter.process import run_process
+
+PROBE_TIMEOUT_SEC = 20.0
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the doctor's report."""
+
+    level: str  # ok | warn | fail
+    what: str
+    fix: str = ""
+
+
+def python_finding() -> Finding:
+    """The interpreter and this package."""
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    package = Path(__file__).resolve().parents[1]
+    return Finding(OK, f"python {version} ({sys.executable}); codex-self-iter {__version__} ({package})")
+
+
+def codex_finding(configured: str | None, needed: bool) -> tuple[Finding, str | None]:
+    """Whether codex is found and which version it is; missing is a warning when a template runs the agent."""
+    try:
+        binary = find_codex(configured)
+    except UserError as exc:
+        if not needed:
+            return Finding(WARN, "codex not found (the agent_command_template does not need it)", INSTALL_HINT), None
+        return Finding(FAIL, "codex not found", f"{INSTALL_HINT}, or set CODEX_BIN ({exc})"), None
+    try:
+        probe = probe_codex(binary, timeout_sec=PROBE_TIMEOUT_SEC)
+    except UserError as exc:
+        return Finding(FAIL if needed else WARN, f"codex at {binary} does not answer: {exc}", INSTALL_HINT), binary
+    if probe.is_tested_version:
+        return Finding(OK, f"codex {probe.version} at {binary}"), binary
+    version = probe.version or "(unknown version)"
+    return Finding(WARN, f"codex {version} at {binary}; tested with {TESTED_CODEX_VERSION}", INSTALL_HINT), binary
+
+
+def login_finding(binary: str) -> Finding:
+    """`codex login status` (a hint: an API key in CODEX_API_KEY works without a login)."""
+    with tempfile.TemporaryDirectory(prefix="codex-self-iter-doctor-") as tmp:
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        done = run_process(
+            [binary, "login", "status"], cwd=Path(tmp), stdout_path=out, stderr_path=err, timeout_sec=PROBE_TIMEOUT_SEC
+        )
+        said = _first_line(out.read_text(errors="replace") + "\n" + err.read_text(errors="replace"))
+    if done.start_error or done.timed_out:
+        why = done.start_error or f"no answer within {PROBE_TIMEOUT_SEC:g}s"
+        return Finding(WARN, f"codex login status failed ({why})", "run `codex login status` yourself")
+    if done.exit_code == 0:
+        return Finding(OK, f"codex login: {said}")
+    if os.environ.get("CODEX_API_KEY"):
+        return Finding(OK, "codex login: CODEX_API_KEY is set")
+    return Finding(WARN, f"codex login: {said}", "run `codex login` (or set CODEX_API_KEY) before `run`")
+
+
+def git_finding(workspace: Path) -> Finding:
+    """git present, and whether the workspace is a work tree (no-change detection and diffs use it)."""
+    git = shutil.which("git")
+    if git is None:
+        return Finding(WARN, "git not found: change detection falls back to file hashes", "install git")
+    try:
+        done = subprocess.run(
+            [git, "rev-parse", "--is-inside-work-tree"],
+            cwd=workspace,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_SEC,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Finding(WARN, f"git does not answer in {workspace} ({exc})", "check the git installation")
+    if done.stdout.strip() != "true":
+        return Finding(WARN, f"{workspace} is not a git work tree: the reviewer sees no diff", "git init && git add -A")
+    return Finding(OK, f"git: {workspace} is a git work tree")
+
+
+def inputs_findings(layout: Layout) -> list[Finding]:
+    """plan.md (required) and TASK.md (optional)."""
+    found = []
+    plan, task = layout.plan_file, layout.task_file
+    if plan.is_file():
+        found.append(Finding(OK, f"plan: {plan}"))
+    else:
+        found.append(Finding(FAIL, f"plan file {plan} is missing", "codex-self-iter init (or pass --plan-file)"))
+    if task.is_file():
+        found.append(Finding(OK, f"task: {task}"))
+    else:
+        found.append(Finding(WARN, f"task file {task} is missing (optional)", "write the objective into it"))
+    return found
+
+
+def checks_finding(checks: list[CheckSpec], source: str, workspace: Path) -> Finding:
+    """The checks that decide success, and whether their programs exist."""
+    if not checks:
+        return Finding(WARN, f"checks: {source}: success rests on the reviewer alone", 'set checks = ["..."]')
+    for spec in checks:
+        program = spec.argv[0]
+        path = Path(program).expanduser()
+        exists = shutil.which(program) is not None if "/" not in program else (workspace / path).exists()
+        if not exists:
+            return Finding(FAIL, f"check {spec.command!r}: {program} not found", "install it or fix `checks`")
+    return Finding(OK, f"checks ({source}): " + "; ".join(spec.command for spec in checks))
+
+
+def plugin_finding() -> Finding:
+    """Whether Codex has the plugin, at the version this package ships."""
+    status = plugin_status(None)
+    fix = "codex-self-iter install-plugin"
+    if status.error:
+        return Finding(WARN, f"plugin: cannot tell ({status.error})", fix)
+    if not status.installed:
+        return Finding(WARN, "plugin not installed (optional: lets Codex start, watch and stop loops)", fix)
+    if not status.enabled:
+        return Finding(WARN, f"plugin {status.version} installed but disabled", fix)
+    if not status.up_to_date:
+        return Finding(WARN, f"plugin {status.version} installed; this package ships {status.bundled_version}", fix)
+    return Finding(OK, f"plugin {status.version} installed from {status.marketplace}")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("WARNING:")]
+    return lines[0][:200] if lines else "no output"

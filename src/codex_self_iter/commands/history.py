@@ -1,0 +1,115 @@
+"""`history` / `logs [--follow] [--json] [--limit N]`: the iterations of logs/iterations.jsonl, newest last."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from codex_self_iter.commands.history_rows import format_rows, to_rows
+from codex_self_iter.commands.loop_view import holder_pid, pid_alive
+from codex_self_iter.commands.target import locate, require_state
+from codex_self_iter.errors import UserError
+from codex_self_iter.layout import Layout
+
+DEFAULT_LIMIT = 20
+RECORDS_PER_ROW = 4  # checks, claims and other events share the tail with the agent calls
+BYTES_PER_RECORD = 16 * 1024
+FOLLOW_POLL_SEC = 0.5
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print the last --limit rows (0 = all); --follow keeps printing until the loop stops (Ctrl-C: 130)."""
+    if args.limit < 0:
+        raise UserError(f"--limit {args.limit}: give a number of rows, or 0 for the whole history")
+    layout = locate(args)
+    require_state(layout)
+    records, end = read_records(layout.journal, _size(layout.journal), args.limit)
+    out = sys.stdout
+    if args.json:
+        for record in records[-args.limit :] if args.limit else records:
+            print(json.dumps(record, sort_keys=True, default=str), file=out)
+    else:
+        rows = to_rows(records)
+        rows = rows[-args.limit :] if args.limit else rows
+        if rows:
+            print("\n".join(format_rows(rows)), file=out, flush=True)
+        else:
+            print(f"codex-self-iter: no iterations recorded yet in {layout.journal}", file=out)
+    if args.follow:
+        follow(layout, end, args.json, out)
+    return 0
+
+
+def read_records(path: Path, end: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Records in path[:end] and where the last complete line ends; with a limit only the tail is read."""
+    start = 0 if not limit else max(0, end - max(1 << 20, limit * RECORDS_PER_ROW * BYTES_PER_RECORD))
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            data = handle.read(end - start)
+    except OSError:
+        return [], 0
+    *lines, partial = data.split(b"\n")  # a line still being written is left for --follow
+    if start > 0:
+        lines = lines[1:]  # the first line is cut
+    records = _parse(lines)
+    return (records[-limit * RECORDS_PER_ROW :] if limit else records), end - len(partial)
+
+
+def follow(layout: Layout, offset: int, as_json: bool, out: TextIO, poll_sec: float = FOLLOW_POLL_SEC) -> None:
+    """Print records appended after offset until the loop is no longer running."""
+    pending = b""
+    while True:
+        running = loop_running(layout)  # decided before reading, so the last lines are never missed
+        size = _size(layout.journal)
+        if size < offset:
+            offset, pending = 0, b""  # the log was replaced
+        if size > offset:
+            with open(layout.journal, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read(size - offset)
+            offset = size
+            *complete, pending = (pending + chunk).split(b"\n")
+            _emit(_parse(complete), as_json, out)
+        if not running:
+            print("codex-self-iter: the loop is not running; `status` shows how it ended", file=sys.stderr)
+            return
+        time.sleep(poll_sec)
+
+
+def loop_running(layout: Layout) -> bool:
+    """True while the loop that holds the lock is alive (read from its holder file, without probing the lock)."""
+    return layout.holder_file.exists() and pid_alive(holder_pid(layout))
+
+
+def _emit(records: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        lines = [json.dumps(record, sort_keys=True, default=str) for record in records]
+    else:
+        lines = format_rows(to_rows(records), header=False)
+    if lines:
+        print("\n".join(lines), file=out, flush=True)
+
+
+def _parse(lines: list[bytes]) -> list[dict[str, Any]]:
+    records = []
+    for raw in lines:
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

@@ -1,0 +1,121 @@
+"""Journal records (logs/iterations.jsonl) as table rows: one per agent call, run start, backoff or stop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from codex_self_iter.reporter import human_duration
+
+HEADER = ("#", "time", "role", "outcome", "took", "files", "tokens", "checks")
+WIDTHS = (5, 8, 12, 40, 7, 5, 8, 0)
+RIGHT = (True, False, False, False, True, True, True, False)
+OUTCOME_CHARS = 40
+
+
+@dataclass
+class Row:
+    """One line of the history table."""
+
+    iteration: str
+    when: str
+    role: str
+    outcome: str
+    took: str = ""
+    files: str = ""
+    tokens: str = ""
+    checks: str = ""
+
+
+def to_rows(records: Iterable[dict[str, Any]]) -> list[Row]:
+    """Rows in journal order; a checks record fills the checks column of its iteration's executor row."""
+    rows: list[Row] = []
+    for record in records:
+        event = record.get("event")
+        if event == "checks":
+            _attach_checks(rows, record)
+            continue
+        row = _row(record)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def format_rows(rows: list[Row], header: bool = True) -> list[str]:
+    """Fixed-width text lines (the header first unless header=False)."""
+    lines = [_line(HEADER)] if header else []
+    return lines + [_line(_cells(row)) for row in rows]
+
+
+def _row(record: dict[str, Any]) -> Row | None:
+    event, when, number = record.get("event"), _when(record.get("ts")), str(record.get("iteration", ""))
+    if event == "agent_call":
+        return Row(
+            number,
+            when,
+            str(record.get("role", "?")) + (" (repaired)" if record.get("repaired") else ""),
+            _outcome(record),
+            human_duration(float(record.get("duration_sec") or 0)),
+            str(record.get("files_changed") or "-"),
+            f"{record['tokens']:,}" if isinstance(record.get("tokens"), int) else "-",
+        )
+    if event == "start":
+        return Row("", when, "run started", f"runner {record.get('runner', '?')}")
+    if event == "decision" and record.get("kind") == "backoff":
+        return Row(number, when, "backoff", f"{record.get('seconds', '?')}s: {record.get('reason', '')}")
+    if event == "decision" and record.get("kind") == "replan":
+        return Row(number, when, "re-plan", str(record.get("reason", "")))
+    if event == "decision" and record.get("kind") == "claim":
+        verdict = "claim accepted" if record.get("success") else "claim rejected"
+        return Row(number, when, "decision", f"{verdict}: {record.get('reason', '')}")
+    if event == "stop":
+        outcome = f"{record.get('reason', '?')} (exit {record.get('exit_code', '?')})"
+        return Row(number, when, "stopped", outcome, checks=str(record.get("detail") or ""))
+    if event == "task_changed":
+        return Row(number, when, "task changed", "re-plan for the new task")
+    return None
+
+
+def _outcome(record: dict[str, Any]) -> str:
+    if record.get("failure") == "none":
+        return "cancelled (the loop was stopped)"
+    if record.get("failure"):
+        text = f"failed: {record['failure']}" + (" (timed out)" if record.get("timed_out") else "")
+        return text + (f": {record['error']}" if record.get("error") else "")
+    if record.get("role") == "planner":
+        return "says stop" if record.get("stop") else f"goal: {record.get('next_goal', '')}"
+    return str(record.get("verdict") or record.get("status") or "?")
+
+
+def _attach_checks(rows: list[Row], record: dict[str, Any]) -> None:
+    summary = str(record.get("summary") or ("passed" if record.get("all_passed") else "failed"))
+    number = str(record.get("iteration", ""))
+    for row in reversed(rows):
+        if row.iteration == number and row.role.startswith("executor"):
+            row.checks = summary
+            return
+    label = str(record.get("label") or "checks")
+    rows.append(Row(number, _when(record.get("ts")), label, "checks run", checks=summary))
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    return (row.iteration, row.when, row.role, _clip(row.outcome), row.took, row.files, row.tokens, row.checks)
+
+
+def _line(cells: tuple[str, ...]) -> str:
+    columns = zip(cells, WIDTHS, RIGHT, strict=True)
+    parts = [cell.rjust(width) if right else cell.ljust(width) for cell, width, right in columns]
+    return "  ".join(parts).rstrip()
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= OUTCOME_CHARS else text[: OUTCOME_CHARS - 1] + "…"
+
+
+def _when(ts: Any) -> str:
+    if not isinstance(ts, (int, float)):
+        return ""
+    return time.strftime("%H:%M:%S", time.localtime(ts))

@@ -1,0 +1,107 @@
+"""`init [--goal TEXT] [--force]`: TASK.md, a plan.md checklist and a config, with the state dir kept out of git."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from codex_self_iter.check_detect import detect_checks
+from codex_self_iter.config import Settings
+from codex_self_iter.errors import UserError
+from codex_self_iter.fsio import atomic_write_text
+from codex_self_iter.git_exclude import exclude_state_dir
+from codex_self_iter.layout import Layout
+from codex_self_iter.options import DEFAULT_CONFIG_NAME, resolve_workspace
+
+INIT_MAX_ITERATIONS = 30
+TASK_PLACEHOLDER = "Describe the outcome you want: what should be true when the work is done."
+PLAN_TEXT = """# Plan
+
+The loop's planner keeps this checklist current; edit it whenever you like.
+
+- [ ] Understand the task in {task} and the code it touches
+- [ ] Make the change in small steps, each covered by a test
+- [ ] Make every check pass and tidy up
+"""
+CONFIG_HEADER = "# codex-self-iter settings, written by `codex-self-iter init`; every key: config.example.toml\n"
+NO_CHECKS = '# checks = ["make test"]  # none detected: list the commands that prove the work is done\n'
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the missing inputs and config (all of them with --force) and print the next steps."""
+    workspace = resolve_workspace(args.workspace)
+    defaults = Settings()
+    names = {
+        "task_file": args.task_file or defaults.task_file,
+        "plan_file": args.plan_file or defaults.plan_file,
+        "state_dir": args.state_dir or defaults.state_dir,
+    }
+    layout = Layout.create(workspace, names["task_file"], names["plan_file"], names["state_dir"])
+    config = Path(args.config).expanduser().resolve() if args.config else workspace / DEFAULT_CONFIG_NAME
+    if args.goal is not None and not args.goal.strip():
+        raise UserError("--goal is empty; say what the loop should achieve, e.g. --goal 'make the tests pass'")
+    if args.goal and layout.task_file.exists() and not args.force:
+        raise UserError(f"{layout.task_file} exists; pass --force to replace it with --goal (nothing was written)")
+    files = {
+        layout.task_file: task_text(args.goal),
+        layout.plan_file: PLAN_TEXT.format(task=names["task_file"]),
+        config: config_text(workspace, {k: v for k, v in names.items() if v != getattr(defaults, k)}),
+    }
+    written, kept = [], []
+    for path, text in files.items():
+        if path.exists() and not args.force:
+            kept.append(path)
+            continue
+        atomic_write_text(path, text, mode=0o644)
+        written.append(path)
+    excluded = exclude_state_dir(workspace, layout.state_dir)
+    _report(workspace, layout, config, written, kept, excluded, bool(args.goal))
+    return 0
+
+
+def task_text(goal: str | None) -> str:
+    """TASK.md: the goal, or a placeholder to replace."""
+    body = " ".join(goal.split()) if goal else TASK_PLACEHOLDER
+    return f"# Task\n\n{body}\n\n## Done when\n\n- the project's checks pass and the change is covered by tests\n"
+
+
+def config_text(workspace: Path, layout_keys: dict[str, str]) -> str:
+    """The config file: a bounded budget, the detected checks, and any non-default file names."""
+    checks = [spec.command for spec in detect_checks(workspace)]
+    data: dict[str, Any] = {**layout_keys, "max_iterations": INIT_MAX_ITERATIONS}
+    if checks:
+        data["checks"] = checks
+    return CONFIG_HEADER + tomli_w.dumps(data) + ("" if checks else NO_CHECKS)
+
+
+def _report(
+    workspace: Path, layout: Layout, config: Path, written: list[Path], kept: list[Path], excluded: bool, goal: bool
+) -> None:
+    def shown(path: Path) -> str:
+        """The path relative to the workspace when it lies inside."""
+        try:
+            return str(path.relative_to(workspace))
+        except ValueError:
+            return str(path)
+
+    print(f"codex-self-iter: {'initialised' if written else 'nothing to write in'} {workspace}")
+    if written:
+        print(f"  wrote {', '.join(shown(p) for p in written)}")
+    if kept:
+        print(f"  kept {', '.join(shown(p) for p in kept)} (they exist; --force overwrites them)")
+    state = shown(layout.state_dir)
+    where = "excluded from git (.git/info/exclude)" if excluded else "not git-excluded (not in a git work tree)"
+    print(f"  {state}/ is {where}")
+    flags = "" if workspace == Path.cwd().resolve() else f" --workspace {shlex.quote(str(workspace))}"
+    if config != workspace / DEFAULT_CONFIG_NAME:
+        flags += f" --config {shlex.quote(str(config))}"
+    print("Next steps:")
+    task = "check the goal in" if goal else "describe the outcome in"
+    print(f"  1. {task} {shown(layout.task_file)} and sketch the steps in {shown(layout.plan_file)}")
+    print(f"  2. codex-self-iter doctor{flags}          # codex, login, git, config, checks, plugin")
+    print(f"  3. codex-self-iter run --dry-run{flags}   # the first prompt and the exact codex command")
+    print(f"  4. codex-self-iter run{flags}             # or run --detach; then status, history --follow, stop")

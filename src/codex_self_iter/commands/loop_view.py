@@ -1,0 +1,85 @@
+"""Is the loop really running? status.json read together with the lock and the pid it names."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codex_self_iter.errors import UserError
+from codex_self_iter.fsio import read_json
+from codex_self_iter.layout import Layout
+from codex_self_iter.lock import is_locked
+
+LIVE_STATES = ("starting", "running", "backing_off")
+
+
+@dataclass(frozen=True)
+class LoopView:
+    """The loop as seen from outside: the state to show, and the evidence for it."""
+
+    state: str  # starting | running | backing_off | stopped | complete | crashed | unknown
+    running: bool
+    lock_held: bool
+    pid: int | None
+    pid_alive: bool
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    problem: str = ""
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True while pid names a live process (a zombie awaiting its parent does not count)."""
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def holder_pid(layout: Layout) -> int | None:
+    """The pid recorded by the loop that holds (or last held) the lock."""
+    data = read_json(layout.holder_file)
+    pid = data.get("pid") if isinstance(data, dict) else None
+    return pid if isinstance(pid, int) else None
+
+
+def observe(layout: Layout) -> LoopView:
+    """Read the lock first, then status.json: a loop writes its final status before it releases the lock."""
+    lock_held = is_locked(layout.lock_file)
+    snapshot, problem = _snapshot(layout.status_file)
+    recorded = str(snapshot.get("state") or "")
+    status_pid = snapshot.get("pid") if isinstance(snapshot.get("pid"), int) else None
+    if not lock_held:
+        if not snapshot:
+            if problem:
+                raise UserError(f"{layout.status_file}: {problem}; the next `run` rewrites it")
+            raise UserError(f"{layout.status_file}: no status yet; start a loop with `codex-self-iter run`")
+        state = "crashed" if recorded in (*LIVE_STATES, "crashed") else recorded or "unknown"
+        return LoopView(state, False, False, status_pid, pid_alive(status_pid), snapshot, problem)
+    pid = holder_pid(layout) or status_pid
+    alive = pid_alive(pid)
+    if not alive:
+        why = f"pid {pid} is not alive" if pid else "no pid is recorded"
+        return LoopView("unknown", False, True, pid, False, snapshot, f"the lock is held but {why}")
+    if status_pid != pid or not recorded:
+        return LoopView("starting", True, True, pid, True, snapshot, problem)  # its first status is not written yet
+    # The loop writes its final state, then releases the lock: in between it is finishing, not running.
+    return LoopView(recorded, recorded in LIVE_STATES, True, pid, True, snapshot, problem)
+
+
+def _snapshot(path: Path) -> tuple[dict[str, Any], str]:
+    if not path.exists():
+        return {}, ""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        return {}, "unreadable status (not a JSON object)"
+    return data, ""

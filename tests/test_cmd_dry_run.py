@@ -1,0 +1,120 @@
+"""`run --dry-run`: the next prompt and exact argv, with no agent call and not one byte of state written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import time
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from codex_self_iter.cli import main
+from tests.support.loop_harness import Agent, control, fake_template, run_loop_in_process
+
+PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
+
+
+def tree(directory: Path) -> dict[str, tuple[str, int]]:
+    """Every file under directory with its content hash and mtime."""
+    return {
+        str(path.relative_to(directory)): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def dry_run(workspace: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = main(["run", "--dry-run", "-w", str(workspace), "--agent-command-template", fake_template(), *extra])
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture
+def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Agent:
+    agent = Agent(tmp_path, monkeypatch).on("planner", [PLAN])
+    return agent.on("executor", [{"append": "x", "content": "{call}"}, {"control": control("continue", "step {call}")}])
+
+
+def test_first_dry_run_shows_the_planner_and_creates_nothing(
+    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = dry_run(git_repo, capsys)
+    assert code == 0
+    assert "next: iteration 1 · planner (there is no current goal yet" in out
+    prompt_file = git_repo / ".codex-self-iter" / "prompts" / "00001-planner.md"
+    argv = shlex.split(out.split("argv: ", 1)[1].splitlines()[0])  # the exact argv, each value one token
+    assert argv[-3:] == [str(prompt_file), str(git_repo), "planner"]
+    assert "----- planner prompt -----" in out and "You are the PLANNER" in out and "Make hello.txt say hello" in out
+    assert "~" in out and " tokens" in out
+    assert not (git_repo / ".codex-self-iter").exists()
+    assert agent.calls() == []
+
+
+def test_dry_run_after_a_run_shows_the_executor_and_changes_no_state(
+    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_loop_in_process(git_repo, {"max_iterations": 2}).exit_code == 2
+    capsys.readouterr()
+    state = git_repo / ".codex-self-iter"
+    before = tree(state)
+    calls = len(agent.calls())
+    code, out = dry_run(git_repo, capsys, "--config", str(git_repo.parent / "loop-config.toml"))
+    assert code == 0
+    assert "next: iteration 3 · executor (goal: step 2)" in out
+    assert "resuming from" in out and "(iteration 2 done)" in out
+    assert "Iteration 3." in out and "step 2" in out.split("----- executor prompt -----", 1)[1]
+    assert tree(state) == before
+    assert len(agent.calls()) == calls
+
+
+def test_corrupt_runtime_is_left_in_place(git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]) -> None:
+    state = git_repo / ".codex-self-iter"
+    state.mkdir()
+    (state / "runtime.json").write_text("{torn")
+    code, out = dry_run(git_repo, capsys)
+    assert code == 0 and "runtime.json is unreadable" in out and "planner" in out
+    assert [p.name for p in state.iterdir()] == ["runtime.json"]
+
+
+def test_notes_for_stop_file_running_loop_and_backoff(
+    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = git_repo / ".codex-self-iter"
+    state.mkdir()
+    (state / "runtime.json").write_text(
+        json.dumps({"iteration": 4, "goal": "g", "backoff_until": time.time() + 600, "backoff_reason": "no change"})
+    )
+    (git_repo / ".codex-stop").write_text("")
+    (state / "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
+    with FileLock(str(state / "loop.lock"), timeout=0):
+        code, out = dry_run(git_repo, capsys)
+    assert code == 0
+    assert "a STOP sentinel" not in out and ".codex-stop is present" in out
+    assert "a loop is running (pid" in out and "would first back off until" in out
+    assert "next: iteration 5 · executor (goal: g)" in out
+
+
+def test_codex_runner_argv_reads_the_prompt_from_stdin(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CODEX_BIN", str(git_repo / "no-codex"))
+    assert main(["run", "--dry-run", "-w", str(git_repo)]) == 0
+    out = capsys.readouterr().out
+    argv = out.split("argv: ", 1)[1].splitlines()[0].split()
+    assert argv[:2] == ["codex", "exec"] and "--json" in argv and argv[-1] == "-"
+    assert argv[argv.index("-s") : argv.index("-s") + 2] == ["-s", "workspace-write"]
+    assert "stdin: the prompt below" in out and "CODEX_BIN=" in out
+    assert not (git_repo / ".codex-self-iter").exists()
+
+
+def test_bad_input_and_conflicting_flags_are_one_line(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--dry-run", "--detach", "-w", str(git_repo)]) == 1
+    assert "exclude each other" in capsys.readouterr().err
+    (git_repo / "plan.md").unlink()
+    code = main(["run", "--dry-run", "-w", str(git_repo), "--agent-command-template", "true {prompt_file}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "plan file not found" in err[0]
+    assert not (git_repo / ".codex-self-iter").exists()
