@@ -75,3 +75,29 @@ def test_run_local_script_takes_the_original_positional_arguments(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (work / "state dir" / "status.json").exists()
+
+
+def readme_cli_lines() -> list[list[str]]:
+    import shlex
+
+    lines: list[list[str]] = []
+    for block in bash_blocks():
+        for raw in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(raw, comments=True)
+            if words[:1] == ["codex-self-iter"]:
+                lines.append(words[1:])
+            elif words[:3] == ["python", "-m", "codex_self_iter"]:
+                lines.append(words[3:])
+    return lines
+
+
+def test_every_cli_line_in_the_readme_parses() -> None:
+    from codex_self_iter.cli import COMMANDS, build_parser
+
+    lines = readme_cli_lines()
+    assert len(lines) >= 10
+    parser = build_parser()
+    for words in lines:
+        args = words if words and words[0] in COMMANDS else ["run", *words]
+        parsed = parser.parse_args(args)  # SystemExit (a failed test) on an unknown flag or command
+        assert callable(parsed.handler), words
