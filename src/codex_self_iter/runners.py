@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from codex_self_iter.agent import AgentRunner
@@ -10,11 +12,13 @@ from codex_self_iter.layout import Layout
 from codex_self_iter.template_runner import TemplateRunner
 
 
-def make_runner(settings: Settings, layout: Layout, config_dir: Path | None) -> AgentRunner:
-    """A TemplateRunner when agent_command_template is set, else the codex runner."""
+def make_runner(
+    settings: Settings, layout: Layout, config_dir: Path | None, clock: Callable[[], float] = time.time
+) -> AgentRunner:
+    """A TemplateRunner when agent_command_template is set, else the codex runner (on the loop's clock)."""
     if settings.agent_command_template:
         search = [layout.workspace, *([config_dir] if config_dir else []), Path.cwd()]
         return TemplateRunner(settings.agent_command_template, search)
     from codex_self_iter.codex.runner import CodexRunner
 
-    return CodexRunner(settings.codex, state_dir=layout.state_dir)
+    return CodexRunner(settings.codex, state_dir=layout.state_dir, clock=clock)

@@ -41,7 +41,7 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
     settings, layout = prepared.settings, prepared.layout
     read_inputs(layout)
     config_dir = prepared.config_path.parent if prepared.config_path else None
-    runner: AgentRunner = make_runner(settings, layout, config_dir)
+    runner: AgentRunner = make_runner(settings, layout, config_dir, deps.clock)
     if not dry_run:
         runner.prepare()
     checks, source = configured_checks(settings, layout.workspace)
