@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.faults import LoopBench
+
 SECRET_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_SELF_ITER_AGENT_MODE")
 
 
@@ -65,3 +67,13 @@ def codex_bin() -> str:
             pytest.fail("codex CLI not found but CODEX_SELF_ITER_REQUIRE_CODEX=1 (CI must install the pinned version)")
         pytest.skip("codex CLI not installed; run scripts/dev-test.sh (installs the pinned @openai/codex) to run this")
     return found
+
+
+@pytest.fixture
+def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
+    """The loop as a separate process on git_repo, with fault injection (tests/support/faults.py)."""
+    home = tmp_path / "bench"
+    home.mkdir()
+    loops = LoopBench(git_repo, home)
+    yield loops
+    loops.cleanup()

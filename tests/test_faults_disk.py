@@ -10,21 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.faults import LoopBench, leftover_temp_files, pid_alive, state_file_problems, wait_for
-
-
-@pytest.fixture
-def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
-    home = tmp_path / "bench"
-    home.mkdir()
-    loops = LoopBench(git_repo, home)
-    yield loops
-    loops.cleanup()
 
 
 def one_error_line(stderr: str) -> str:

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ import pytest
 from tests.support.faults import LoopBench, pid_alive, read_json_file, state_file_problems, wait_for
 
 KILLED = -signal.SIGKILL
-
-
-@pytest.fixture
-def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
-    home = tmp_path / "bench"
-    home.mkdir()
-    loops = LoopBench(git_repo, home)
-    yield loops
-    loops.cleanup()
 
 
 def agents_gone(bench: LoopBench, timeout: float = 6.0) -> bool:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from codex_self_iter.process import DEFAULT_MAX_OUTPUT_BYTES, run_process
 from tests.support.faults import LoopBench, state_file_problems
 
 FLOOD_MB = 100
-
-
-@pytest.fixture
-def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
-    home = tmp_path / "bench"
-    home.mkdir()
-    loops = LoopBench(git_repo, home)
-    yield loops
-    loops.cleanup()
 
 
 def run_measured(bench: LoopBench, state_dir: str, env: dict[str, str]) -> tuple[int, int]:

@@ -5,23 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.faults import LoopBench, pid_alive, read_json_file, state_file_problems, wait_for
 
 REACTION_LIMIT_SEC = 5.0
-
-
-@pytest.fixture
-def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
-    home = tmp_path / "bench"
-    home.mkdir()
-    loops = LoopBench(git_repo, home)
-    yield loops
-    loops.cleanup()
 
 
 def status_state(bench: LoopBench) -> object:

@@ -25,15 +25,6 @@ CANARIES = {"CODEX_API_KEY": "sk-canary-CODEX-7f3e9a1b", "OPENAI_API_KEY": "sk-c
 
 
 @pytest.fixture
-def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
-    home = tmp_path / "bench"
-    home.mkdir()
-    loops = LoopBench(git_repo, home)
-    yield loops
-    loops.cleanup()
-
-
-@pytest.fixture
 def umask_022() -> Iterator[None]:
     previous = os.umask(0o022)  # the usual default, under which plain open() makes world-readable files
     yield
