@@ -129,3 +129,24 @@ def test_a_loop_whose_agent_appends_to_a_huge_file_sees_each_change(git_repo: Pa
     assert run.exit_code == 2, run.output
     assert run.runtime["streaks"]["no_change"] == 0
     assert time.monotonic() - started < 30
+
+
+def test_a_huge_tracked_diff_is_read_bounded(git_repo: Path) -> None:
+    import tracemalloc
+
+    from codex_self_iter.diffs import diff_since
+    from tests.conftest import git
+
+    big = git_repo / "big.txt"
+    big.write_text("a line of text\n" * 200_000)
+    git(git_repo, "add", "big.txt")
+    git(git_repo, "commit", "-qm", "big")
+    base = git(git_repo, "rev-parse", "HEAD").strip()
+    big.write_text("another line\n" * 2_000_000)  # a ~26 MB diff
+    tracemalloc.start()
+    text = diff_since(git_repo, base, ".codex-self-iter", 20_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert text.endswith("run git diff yourself ...]")
+    assert len(text) < 21_000
+    assert peak < 5_000_000

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
 from pathlib import Path
 
 UNTRACKED_PREVIEW_BYTES = 2000
+GIT_OUTPUT_LIMIT = 16 << 20
+GIT_TIMEOUT_SEC = 60.0
 
 
 def diff_since(workspace: Path, base: str | None, exclude: str | None, max_chars: int) -> str:
     """`git diff <base>` plus untracked files, excluding the state dir; a note outside git."""
     spec = ["--", "."] + ([f":(exclude){exclude}"] if exclude else [])
     target = [base] if base else []
-    diff = _git(workspace, ["diff", "--no-color", "--no-ext-diff", *target, *spec])
+    diff = _git(workspace, ["diff", "--no-color", "--no-ext-diff", *target, *spec], limit_bytes=max_chars * 4 + 1)
     if diff is None:
         return "(not a git repository: no diff available; inspect the workspace directly)"
     untracked = _git(workspace, ["ls-files", "--others", "--exclude-standard", "-z", *spec]) or ""
     parts = [diff]
+    size = len(diff)
     for name in [n for n in untracked.split("\0") if n]:
+        if size > max_chars:
+            break
         parts.append(f"--- new untracked file: {name}\n{_preview(workspace / name)}")
+        size += len(parts[-1])
     text = "\n".join(part for part in parts if part.strip())
     if not text:
         return "(no changes since the baseline)"
@@ -37,20 +45,45 @@ def changed_files(workspace: Path, base: str | None, exclude: str | None) -> int
     return len({n for n in (tracked + untracked).split("\0") if n})
 
 
-def _git(workspace: Path, args: list[str]) -> str | None:
+def _git(workspace: Path, args: list[str], limit_bytes: int = GIT_OUTPUT_LIMIT) -> str | None:
+    """git's stdout, at most limit_bytes of it (a huge diff must not fill memory); None when git fails."""
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             ["git", "-c", "core.quotepath=off", *args],
             cwd=workspace,
-            capture_output=True,
-            timeout=60,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return None
-    if done.returncode != 0:
+    timer = threading.Timer(GIT_TIMEOUT_SEC, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        with proc.stdout:
+            data, truncated = _read_bounded(proc.stdout.fileno(), limit_bytes)
+            if truncated:
+                proc.kill()
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    if code != 0 and not truncated:
         return None
-    return done.stdout.decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_bounded(fd: int, limit_bytes: int) -> tuple[bytes, bool]:
+    """Up to limit_bytes from fd, read in chunks (so memory follows what arrives), and whether more was left."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit_bytes:
+        chunk = os.read(fd, min(65536, limit_bytes - size))
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), bool(os.read(fd, 1))
 
 
 def _preview(path: Path) -> str:
