@@ -64,3 +64,10 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
     bad.write_text("max_iterations = 3\nreviewer = maybe\n")
     with pytest.raises(UserError, match=r"bad.toml: invalid TOML: .*line 2"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("name", ["demo", "real-codex"])
+def test_example_configs_are_valid(name: str) -> None:
+    path = EXAMPLE.parent / "examples" / name / "codex-self-iter.toml"
+    settings = build_settings(load_config(path), {}, str(path))
+    assert settings.max_iterations > 0  # examples never run unbounded

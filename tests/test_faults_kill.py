@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.faults import LoopBench, pid_alive, read_json_file, state_file_problems, wait_for
+from tests.support.faults import (
+    LoopBench,
+    leftover_temp_files,
+    pid_alive,
+    read_json_file,
+    state_file_problems,
+    wait_for,
+)
 
 KILLED = -signal.SIGKILL
 
@@ -50,6 +57,7 @@ def assert_resumes(bench: LoopBench, torn_allowed: bool = False) -> None:
     assert runtime["totals"]["agent_calls"] == before + len(new_calls)
     after = state_file_problems(bench.state_dir)
     assert after == [p for p in torn if p.endswith("torn")], after  # a torn line stays skipped, now terminated
+    assert list(leftover_temp_files(bench.state_dir)) == []  # the resumed run swept the killed writes' temp files
     assert agents_gone(bench)
 
 

@@ -168,3 +168,14 @@ def _last_records(data: bytes, count: int, cut: bool) -> tuple[list[dict[str, An
             skipped += 1
     records.reverse()
     return records, skipped
+
+
+def remove_stale_temp_files(directory: Path) -> int:
+    """Delete half-written temp files (".name.XXXX.tmp") a killed writer left below directory; never read."""
+    removed = 0
+    for path in directory.rglob(".*.tmp"):
+        if path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed

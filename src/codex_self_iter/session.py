@@ -11,7 +11,7 @@ from codex_self_iter.agent import AgentRunner
 from codex_self_iter.context import Deps, LoopContext
 from codex_self_iter.errors import UserError
 from codex_self_iter.fingerprint import take_fingerprint
-from codex_self_iter.fsio import make_private_dir
+from codex_self_iter.fsio import make_private_dir, remove_stale_temp_files
 from codex_self_iter.git_exclude import exclude_state_dir
 from codex_self_iter.inputs import read_inputs
 from codex_self_iter.journal import Journal
@@ -75,6 +75,8 @@ def run_session(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, o
     with LoopLock(layout.lock_file, layout.holder_file):
         exclude_state_dir(layout.workspace, layout.state_dir)
         ended = end_leftover_agent(layout.agent_file)
+        # Only the lock holder may clean up: nobody else is writing these directories now.
+        remove_stale_temp_files(layout.state_dir)
         ctx.started_at = deps.clock()
         ctx.journal.record("start", pid_group_ended=ended, runner=ctx.runner.name, checks=ctx.checks_source)
         if ended:
