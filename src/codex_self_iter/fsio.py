@@ -107,6 +107,15 @@ def _write_all(fd: int, data: bytes, size_before: int) -> None:
         raise
 
 
+def parse_record(line: str | bytes) -> dict[str, Any] | None:
+    """One JSONL line as a record, or None when it is blank, torn, too deep or not an object."""
+    try:
+        record = json.loads(line)
+    except _JSON_ERRORS:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Records of a JSONL file, skipping blank, torn or non-object lines."""
     try:
@@ -115,11 +124,8 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         return
     with handle:
         for line in handle:
-            try:
-                record = json.loads(line)
-            except _JSON_ERRORS:
-                continue
-            if isinstance(record, dict):
+            record = parse_record(line)
+            if record is not None:
                 yield record
 
 
@@ -157,15 +163,11 @@ def _last_records(data: bytes, count: int, cut: bool) -> tuple[list[dict[str, An
     for raw in reversed(lines):
         if len(records) >= count:
             break
-        try:
-            record = json.loads(raw)
-        except _JSON_ERRORS:
-            skipped += bool(raw.strip())
-            continue
-        if isinstance(record, dict):
+        record = parse_record(raw)
+        if record is not None:
             records.append(record)
         else:
-            skipped += 1
+            skipped += bool(raw.strip())
     records.reverse()
     return records, skipped
 

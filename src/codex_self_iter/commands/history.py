@@ -14,6 +14,7 @@ from codex_self_iter.commands.history_rows import format_rows, to_rows
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.errors import UserError
+from codex_self_iter.fsio import parse_record
 from codex_self_iter.layout import Layout
 
 DEFAULT_LIMIT = 20
@@ -97,15 +98,7 @@ def _emit(records: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
 
 
 def _parse(lines: list[bytes]) -> list[dict[str, Any]]:
-    records = []
-    for raw in lines:
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+    return [record for record in map(parse_record, lines) if record is not None]
 
 
 def _size(path: Path) -> int:
