@@ -8,20 +8,12 @@ from pathlib import Path
 
 from codex_self_iter.fsio import atomic_write_json, read_json
 from codex_self_iter.process import ProcessHandle, group_alive, kill_group
-
-
-def process_start_ticks(pid: int) -> str | None:
-    """The kernel's start time of pid (Linux /proc), to tell a reused pid from ours."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
+from codex_self_iter.procinfo import group_members, start_ticks
 
 
 def remember_agent(path: Path, handle: ProcessHandle) -> None:
     """Record a just-started agent's process group."""
-    atomic_write_json(path, {"pid": handle.pid, "pgid": handle.pgid, "start": process_start_ticks(handle.pid)})
+    atomic_write_json(path, {"pid": handle.pid, "pgid": handle.pgid, "start": start_ticks(handle.pid)})
 
 
 def forget_agent(path: Path) -> None:
@@ -40,9 +32,9 @@ def end_leftover_agent(path: Path) -> int | None:
     pid = int(data["pid"]) if _is_pid(data.get("pid")) else pgid
     if pgid == os.getpgrp():
         return None
-    leader_same = pid == pgid and data.get("start") is not None and process_start_ticks(pid) == data.get("start")
+    leader_same = pid == pgid and data.get("start") is not None and start_ticks(pid) == data.get("start")
     # Only a group whose leader is provably the same process, or a leaderless group we still own, is ended.
-    if leader_same or (process_start_ticks(pid) is None and group_alive(pgid) and _owned(pgid)):
+    if leader_same or (start_ticks(pid) is None and group_alive(pgid) and _owned(pgid)):
         kill_group(pgid)
         return pgid
     return None
@@ -54,14 +46,9 @@ def _is_pid(value: object) -> bool:
 
 
 def _owned(pgid: int) -> bool:
-    uid = os.getuid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for entry, _ in group_members(pgid):
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                return entry.stat().st_uid == uid
-        except (OSError, IndexError, ValueError):
+            return entry.stat().st_uid == os.getuid()
+        except OSError:
             continue
     return False

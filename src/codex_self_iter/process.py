@@ -13,6 +13,7 @@ from pathlib import Path
 
 from codex_self_iter.capture import BoundedSink, LineHandler, Pipes
 from codex_self_iter.fsio import make_private_dir
+from codex_self_iter.procinfo import PROC, STATE, group_members
 from codex_self_iter.watchdog import Watchdog
 
 DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024
@@ -78,23 +79,9 @@ def group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return _has_live_member(pgid)
-
-
-def _has_live_member(pgid: int) -> bool:
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
+    if not PROC.is_dir():
+        return True  # no /proc to tell zombies apart: the signal probe is all there is
+    return any(fields[STATE] != "Z" for _, fields in group_members(pgid))
 
 
 def run_process(

@@ -11,6 +11,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.fsio import read_json
 from codex_self_iter.layout import Layout
 from codex_self_iter.lock import is_locked
+from codex_self_iter.procinfo import is_zombie
 
 LIVE_STATES = ("starting", "running", "backing_off")
 
@@ -38,11 +39,7 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+    return not is_zombie(pid)
 
 
 def holder_pid(layout: Layout) -> int | None:
