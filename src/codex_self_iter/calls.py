@@ -111,18 +111,7 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     finally:
         forget_agent(layout.agent_file)
     atomic_write_text(run_dir / "final_message.txt", result.final_message)
-    totals = state.totals
-    usage = result.usage or TokenUsage()
-    state.totals = totals.model_copy(
-        update={
-            "agent_calls": totals.agent_calls + 1,
-            "agent_seconds": round(totals.agent_seconds + result.duration_sec, 3),
-            "input_tokens": totals.input_tokens + usage.input_tokens,
-            "cached_input_tokens": totals.cached_input_tokens + usage.cached_input_tokens,
-            "output_tokens": totals.output_tokens + usage.output_tokens,
-            "reasoning_output_tokens": totals.reasoning_output_tokens + usage.reasoning_output_tokens,
-        }
-    )
+    state.totals = state.totals.with_call(result.usage or TokenUsage(), result.duration_sec)
     outcome = result.failure.value if result.failure is not FailureKind.NONE else f"exit {result.exit_code}"
     ctx.reporter.call_finished(iteration, label, "cancelled" if result.cancelled else outcome, result.duration_sec)
     return replace(result, argv=result.argv or ctx.runner.describe(request))

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from codex_self_iter.agent import TokenUsage
 from codex_self_iter.fsio import atomic_write_json, read_json
 
 GOAL_HISTORY_KEEP = 20
@@ -56,6 +57,17 @@ class Totals(BaseModel):
     def tokens(self) -> int:
         """Input plus output tokens."""
         return self.input_tokens + self.output_tokens
+
+    def with_call(self, usage: TokenUsage, seconds: float) -> Totals:
+        """These totals plus one agent call."""
+        return Totals(
+            agent_calls=self.agent_calls + 1,
+            agent_seconds=round(self.agent_seconds + seconds, 3),
+            input_tokens=self.input_tokens + usage.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + usage.cached_input_tokens,
+            output_tokens=self.output_tokens + usage.output_tokens,
+            reasoning_output_tokens=self.reasoning_output_tokens + usage.reasoning_output_tokens,
+        )
 
 
 class RuntimeState(BaseModel):
