@@ -25,7 +25,7 @@ from codex_self_iter.runtime import Baseline, RuntimeState, Streaks, load_runtim
 from codex_self_iter.sentinel import StopSignals, stop_file_present
 from codex_self_iter.status import write_status
 from codex_self_iter.summary import print_summary
-from codex_self_iter.verify import checks_record, run_project_checks
+from codex_self_iter.verify import run_project_checks
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,6 @@ def _baseline(ctx: LoopContext, state: RuntimeState) -> None:
         checks_summary="" if report is None else report.summary(),
         recorded_at=ctx.deps.clock(),
     )
-    if report is not None:
-        state.last_checks = checks_record(report, state.iteration)
     ctx.journal.record("baseline", **state.baseline.model_dump())
     save_runtime(ctx.layout.runtime_file, state)
 

@@ -21,8 +21,9 @@ def run_project_checks(ctx: LoopContext, state: RuntimeState, iteration: int, la
     ctx.reporter.info(f"#{iteration} running {len(ctx.checks)} check(s)")
     report = run_checks(ctx.checks, ctx.layout.workspace, out_dir, cancel=ctx.signals.cancelled)
     ctx.reporter.info(f"#{iteration} {report.summary()}")
-    state.last_checks = checks_record(report, iteration)
-    ctx.journal.record("checks", iteration=iteration, label=label, **_compact(report))
+    record = checks_record(report, iteration)
+    state.last_checks = record
+    ctx.journal.record("checks", label=label, **{key: value for key, value in record.items() if key != "prompt_text"})
     return report
 
 
@@ -33,14 +34,6 @@ def checks_record(report: CheckReport, iteration: int) -> dict[str, Any]:
         "all_passed": report.all_passed,
         "summary": report.summary(),
         "prompt_text": report.summary_for_prompt(PROMPT_CHECK_CHARS),
-        "checks": [{"name": r.name, "status": r.status, "exit_code": r.exit_code} for r in report.results],
-    }
-
-
-def _compact(report: CheckReport) -> dict[str, Any]:
-    return {
-        "all_passed": report.all_passed,
-        "summary": report.summary(),
         "checks": [
             {"name": r.name, "status": r.status, "exit_code": r.exit_code, "duration_sec": round(r.duration_sec, 3)}
             for r in report.results
