@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # a fresh clone works even before `pip install -e .`
 
-from codex_self_iter.fingerprint import take_fingerprint  # noqa: E402
+from codex_self_iter.workspace.fingerprint import take_fingerprint  # noqa: E402
 
 STATE = ".codex-self-iter"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.check_detect import detect_checks, makefile_targets, project_python
+from codex_self_iter.checks.detect import detect_checks, makefile_targets, project_python
 
 pytestmark = pytest.mark.timeout(30)
 

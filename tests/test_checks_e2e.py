@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.check_detect import detect_checks
-from codex_self_iter.checks import run_checks
+from codex_self_iter.checks.detect import detect_checks
+from codex_self_iter.checks.run import run_checks
 
 # Read before the autouse fixture moves HOME, so rustup/cargo still find their toolchains.
 REAL_RUSTUP_HOME = os.environ.get("RUSTUP_HOME", str(Path.home() / ".rustup"))

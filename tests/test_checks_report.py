@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.check_report import CheckReport, CheckResult, CheckStatus, clean_output, combined_tail, read_tail
+from codex_self_iter.checks.report import CheckReport, CheckResult, CheckStatus, clean_output, combined_tail, read_tail
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.checks import CheckSpec, CheckStatus, checks_digest, load_report, parse_check, run_checks
+from codex_self_iter.checks.run import CheckSpec, CheckStatus, checks_digest, load_report, parse_check, run_checks
 from codex_self_iter.errors import UserError
 
 PY = sys.executable

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent import TokenUsage
-from codex_self_iter.reporter import Reporter
+from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.loop.reporter import Reporter
 from tests.support.loop_harness import Agent, control, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}

@@ -13,7 +13,7 @@ import pytest
 from filelock import FileLock
 
 from codex_self_iter.cli import main
-from codex_self_iter.sentinel import read_stop_reason
+from codex_self_iter.state.stop_request import read_stop_reason
 from tests.support.background_loop import pid_alive
 from tests.support.loop_harness import Agent, control, run_loop_in_process
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent import FailureKind, Role, TokenUsage
+from codex_self_iter.agent.control import ExecutorReport, json_schema, parse_control_block
+from codex_self_iter.agent.types import FailureKind, Role, TokenUsage
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.runner import CodexRunner
 from codex_self_iter.codex.settings import CodexSettings
-from codex_self_iter.control import ExecutorReport, json_schema, parse_control_block
-from codex_self_iter.process import ProcessHandle
+from codex_self_iter.proc.process import ProcessHandle
 from tests.support.codex_home import write_codex_home
 from tests.support.codex_runs import block, live_members, make_request
 from tests.support.fake_responses_server import FakeResponsesServer

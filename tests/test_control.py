@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from codex_self_iter.agent import Role
-from codex_self_iter.control import (
+from codex_self_iter.agent.control import (
     ExecutorReport,
     ReviewerVerdict,
     json_schema,
     parse_control_block,
     promise_claimed,
 )
+from codex_self_iter.agent.types import Role
 
 GOOD = '{"status": "continue", "summary": "s", "next_goal": "g2", "evidence": []}'
 

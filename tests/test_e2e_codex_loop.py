@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from codex_self_iter.agent import Role
-from codex_self_iter.control import json_schema
+from codex_self_iter.agent.control import json_schema
+from codex_self_iter.agent.types import Role
 from tests.conftest import git
 from tests.support.codex_home import write_codex_home
 from tests.support.e2e_loop import (

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from codex_self_iter import __version__
-from codex_self_iter.plugin_install import install_plugin
-from codex_self_iter.plugin_marketplace import PLUGIN_NAME, MarketplaceLayout
-from codex_self_iter.process import run_process
+from codex_self_iter.plugin.install import install_plugin
+from codex_self_iter.plugin.marketplace import PLUGIN_NAME, MarketplaceLayout
+from codex_self_iter.proc.process import run_process
 from tests.support.codex_home import write_codex_home
 from tests.support.e2e_processes import ProcessWatcher
 from tests.support.fake_responses_server import FakeResponsesServer

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.process import DEFAULT_MAX_OUTPUT_BYTES, run_process
+from codex_self_iter.proc.process import DEFAULT_MAX_OUTPUT_BYTES, run_process
 from tests.support.faults import LoopBench, state_file_problems
 
 FLOOD_MB = 100

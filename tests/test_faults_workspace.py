@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.fingerprint import take_fingerprint
+from codex_self_iter.workspace.fingerprint import take_fingerprint
 from tests.conftest import git
 from tests.support.loop_harness import Agent, control, run_loop_in_process
 
@@ -134,7 +134,7 @@ def test_a_loop_whose_agent_appends_to_a_huge_file_sees_each_change(git_repo: Pa
 def test_a_huge_tracked_diff_is_read_bounded(git_repo: Path) -> None:
     import tracemalloc
 
-    from codex_self_iter.diffs import diff_since
+    from codex_self_iter.workspace.diffs import diff_since
     from tests.conftest import git
 
     big = git_repo / "big.txt"

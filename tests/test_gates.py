@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from codex_self_iter import gates
 from codex_self_iter.config import Settings
-from codex_self_iter.goals import is_near_duplicate, similarity
+from codex_self_iter.loop import gates
+from codex_self_iter.loop.goals import is_near_duplicate, similarity
 from codex_self_iter.outcome import StopReason, exit_code_for
-from codex_self_iter.runtime import Streaks
+from codex_self_iter.state.runtime import Streaks
 
 S = Settings(max_iterations=10, max_wall_clock_sec=100, max_total_tokens=1000, backoff_jitter=0)
 

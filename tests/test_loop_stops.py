@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from codex_self_iter.session import RunFlags
+from codex_self_iter.loop.launch import RunFlags
 from tests.support.loop_harness import Agent, FakeTime, control, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}

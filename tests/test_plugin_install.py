@@ -14,8 +14,8 @@ import pytest
 
 from codex_self_iter import __version__
 from codex_self_iter.codex.binary import COMMON_DIRS
-from codex_self_iter.plugin_install import install_plugin, plugin_status
-from codex_self_iter.plugin_marketplace import BUNDLE_DIR, MARKETPLACE_NAME, PLUGIN_ID, PLUGIN_NAME, MarketplaceLayout
+from codex_self_iter.plugin.install import install_plugin, plugin_status
+from codex_self_iter.plugin.marketplace import BUNDLE_DIR, MARKETPLACE_NAME, PLUGIN_ID, PLUGIN_NAME, MarketplaceLayout
 
 pytestmark = pytest.mark.codex
 

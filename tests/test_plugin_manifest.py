@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import codex_self_iter
-from codex_self_iter.plugin_marketplace import BUNDLE_DIR, PLUGIN_NAME
+from codex_self_iter.plugin.marketplace import BUNDLE_DIR, PLUGIN_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ROOT_MANIFEST = REPO_ROOT / ".codex-plugin" / "plugin.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.plugin_marketplace import BUNDLE_DIR
+from codex_self_iter.plugin.marketplace import BUNDLE_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MIN_SETUPTOOLS = 77

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent import AgentRequest, Role
+from codex_self_iter.agent.template import REPO_ROOT, TemplateRunner, split_template
+from codex_self_iter.agent.types import AgentRequest, Role
 from codex_self_iter.errors import UserError
-from codex_self_iter.template_runner import REPO_ROOT, TemplateRunner, split_template
 
 WRAPPER_TEMPLATE = "scripts/invoke-codex-agent.sh {prompt_file} {workspace}"
 

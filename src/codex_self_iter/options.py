@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.check_detect import detect_checks
-from codex_self_iter.checks import CheckSpec, parse_check
+from codex_self_iter.checks.detect import detect_checks
+from codex_self_iter.checks.run import CheckSpec, parse_check
 from codex_self_iter.config import Settings, build_settings, load_config
 from codex_self_iter.errors import UserError
-from codex_self_iter.layout import Layout
+from codex_self_iter.state.layout import Layout
 
 DEFAULT_CONFIG_NAME = "codex-self-iter.toml"
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.agent import AgentRequest, Role, TokenUsage
-from codex_self_iter.process import ProcessHandle
+from codex_self_iter.agent.types import AgentRequest, Role, TokenUsage
+from codex_self_iter.proc.process import ProcessHandle
 
 STATE_DIR_NAME = ".codex-self-iter"
 

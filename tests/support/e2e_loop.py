@@ -10,9 +10,9 @@ from typing import Any
 
 import tomli_w
 
-from codex_self_iter.agent import Role
+from codex_self_iter.agent.types import Role
+from codex_self_iter.loop.launch import RunFlags, run_session
 from codex_self_iter.options import DEFAULT_CONFIG_NAME, Options, prepare
-from codex_self_iter.session import RunFlags, run_session
 from tests.support.fake_responses_server import FakeResponsesServer, RecordedRequest
 from tests.support.loop_harness import FakeTime, Run
 

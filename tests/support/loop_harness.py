@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.context import Deps
+from codex_self_iter.loop.context import Deps
+from codex_self_iter.loop.launch import RunFlags, run_session
 from codex_self_iter.options import Options, prepare
-from codex_self_iter.session import RunFlags, run_session
 
 FAKE_AGENT = Path(__file__).with_name("fake_agent.py")
 

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_self_iter.agent import AgentRequest, TokenUsage
+from codex_self_iter.agent.types import AgentRequest, TokenUsage
 from codex_self_iter.codex.events import CodexEvents, usage_delta
 from codex_self_iter.codex.failures import CallFacts
-from codex_self_iter.fsio import make_private_dir
-from codex_self_iter.process import ProcessResult, run_process
+from codex_self_iter.proc.process import ProcessResult, run_process
+from codex_self_iter.state.fsio import make_private_dir
 
 EVENTS_FILE = "events.jsonl"
 STDERR_FILE = "stderr.log"

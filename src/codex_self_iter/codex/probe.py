@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.errors import UserError
-from codex_self_iter.process import group_alive, kill_group
+from codex_self_iter.proc.process import group_alive, kill_group
 
 _VERSION_RE = re.compile(r"(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.-]+)?)")
 # An option line of clap's help: "  -c, --config <key=value>" or "      --json".

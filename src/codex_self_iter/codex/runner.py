@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_self_iter.agent import AgentRequest, AgentResult, FailureKind, Role
+from codex_self_iter.agent.control import json_schema
+from codex_self_iter.agent.types import AgentRequest, AgentResult, FailureKind, Role
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.argv import check_supported, fresh_argv, resume_argv
 from codex_self_iter.codex.binary import find_codex
@@ -21,9 +22,8 @@ from codex_self_iter.codex.failures import Failure, classify, thread_missing
 from codex_self_iter.codex.probe import CodexProbe, probe_codex
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.codex.threads import ThreadRecord, ThreadStore, rotation_reason
-from codex_self_iter.control import json_schema
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import atomic_write_json
+from codex_self_iter.state.fsio import atomic_write_json
 
 CALL_FILE = "codex_call.json"
 RESUME_FAILED_PREFIX = "resume-failed."

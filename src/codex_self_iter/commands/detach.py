@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TextIO
 
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
-from codex_self_iter.context import Deps
 from codex_self_iter.errors import LockHeldError, UserError
-from codex_self_iter.fsio import PRIVATE_FILE_MODE, make_private_dir, read_json
-from codex_self_iter.layout import Layout
-from codex_self_iter.lock import describe_holder, is_locked
+from codex_self_iter.loop.context import Deps
+from codex_self_iter.loop.launch import build_context
 from codex_self_iter.options import DEFAULT_CONFIG_NAME, Prepared
-from codex_self_iter.sentinel import stop_file_present
-from codex_self_iter.session import build_context
+from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, make_private_dir, read_json
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.loop_lock import describe_holder, is_locked
+from codex_self_iter.state.stop_request import stop_file_present
 
 STARTUP_WAIT_SEC = 20.0
 POLL_SEC = 0.1

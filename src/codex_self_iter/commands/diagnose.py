@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codex_self_iter import __version__
-from codex_self_iter.checks import CheckSpec
+from codex_self_iter.checks.run import CheckSpec
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.binary import INSTALL_HINT, find_codex
 from codex_self_iter.codex.probe import probe_codex
 from codex_self_iter.errors import UserError
-from codex_self_iter.layout import Layout
-from codex_self_iter.plugin_install import plugin_status
-from codex_self_iter.process import run_process
+from codex_self_iter.plugin.install import plugin_status
+from codex_self_iter.proc.process import run_process
+from codex_self_iter.state.layout import Layout
 
 PROBE_TIMEOUT_SEC = 20.0
 OK, WARN, FAIL = "ok", "warn", "fail"

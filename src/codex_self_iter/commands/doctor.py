@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
+from codex_self_iter.agent.runners import make_runner
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.commands.diagnose import (
     FAIL,
@@ -24,10 +25,9 @@ from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import fallback_layout, options_from
 from codex_self_iter.config import Settings
 from codex_self_iter.errors import UserError
-from codex_self_iter.layout import Layout
 from codex_self_iter.options import Prepared, configured_checks, prepare, resolve_workspace
-from codex_self_iter.runners import make_runner
-from codex_self_iter.sentinel import read_stop_reason, stop_file_present
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
 
 LABELS = {OK: "ok  ", WARN: "warn", FAIL: "FAIL"}
 

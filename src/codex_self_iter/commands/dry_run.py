@@ -9,19 +9,19 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from codex_self_iter.agent import AgentRequest, Role
+from codex_self_iter.agent.types import AgentRequest, Role
 from codex_self_iter.codex.binary import find_codex
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
-from codex_self_iter.context import Deps, LoopContext
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import read_json
-from codex_self_iter.inputs import Inputs, read_inputs
-from codex_self_iter.lock import describe_holder
+from codex_self_iter.loop.context import Deps, LoopContext
+from codex_self_iter.loop.launch import build_context
 from codex_self_iter.options import Prepared
-from codex_self_iter.roles import executor_prompt, planner_prompt
-from codex_self_iter.runtime import RuntimeState
-from codex_self_iter.sentinel import stop_file_present
-from codex_self_iter.session import build_context
+from codex_self_iter.prompts.roles import executor_prompt, planner_prompt
+from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.loop_lock import describe_holder
+from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.stop_request import stop_file_present
+from codex_self_iter.workspace.inputs import Inputs, read_inputs
 
 CHARS_PER_TOKEN = 4  # a rough estimate, enough to see whether a prompt is growing
 

@@ -14,8 +14,8 @@ from codex_self_iter.commands.history_rows import format_rows, to_rows
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import parse_record
-from codex_self_iter.layout import Layout
+from codex_self_iter.state.fsio import parse_record
+from codex_self_iter.state.layout import Layout
 
 DEFAULT_LIMIT = 20
 RECORDS_PER_ROW = 4  # checks, claims and other events share the tail with the agent calls

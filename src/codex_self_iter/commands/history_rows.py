@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from codex_self_iter.reporter import human_duration
+from codex_self_iter.loop.reporter import human_duration
 
 HEADER = ("#", "time", "role", "outcome", "took", "files", "tokens", "checks")
 WIDTHS = (5, 8, 12, 40, 7, 5, 8, 0)

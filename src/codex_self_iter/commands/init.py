@@ -9,13 +9,13 @@ from typing import Any
 
 import tomli_w
 
-from codex_self_iter.check_detect import detect_checks
+from codex_self_iter.checks.detect import detect_checks
 from codex_self_iter.config import Settings
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import atomic_write_text
-from codex_self_iter.git_exclude import exclude_state_dir
-from codex_self_iter.layout import Layout
 from codex_self_iter.options import DEFAULT_CONFIG_NAME, resolve_workspace
+from codex_self_iter.state.fsio import atomic_write_text
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.workspace.git_exclude import exclude_state_dir
 
 INIT_MAX_ITERATIONS = 30
 TASK_PLACEHOLDER = "Describe the outcome you want: what should be true when the work is done."

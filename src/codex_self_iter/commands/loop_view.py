@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import read_json
-from codex_self_iter.layout import Layout
-from codex_self_iter.lock import is_locked
-from codex_self_iter.procinfo import is_zombie
+from codex_self_iter.proc.procinfo import is_zombie
+from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.loop_lock import is_locked
 
 LIVE_STATES = ("starting", "running", "backing_off")
 

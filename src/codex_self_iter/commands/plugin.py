@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codex_self_iter.plugin_install import install_plugin
+from codex_self_iter.plugin.install import install_plugin
 
 
 def cmd_install_plugin(args: argparse.Namespace) -> int:

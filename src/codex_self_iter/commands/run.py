@@ -7,8 +7,8 @@ import sys
 
 from codex_self_iter.commands.target import options_from
 from codex_self_iter.errors import UserError
+from codex_self_iter.loop.launch import RunFlags, run_session
 from codex_self_iter.options import prepare
-from codex_self_iter.session import RunFlags, run_session
 
 __all__ = ["cmd_run", "options_from"]
 

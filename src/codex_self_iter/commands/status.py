@@ -10,9 +10,9 @@ from typing import Any, TextIO
 
 from codex_self_iter.commands.loop_view import LoopView, observe
 from codex_self_iter.commands.target import locate, require_state
-from codex_self_iter.layout import Layout
-from codex_self_iter.reporter import human_duration
-from codex_self_iter.sentinel import read_stop_reason, stop_file_present
+from codex_self_iter.loop.reporter import human_duration
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
 
 STATUS_JSON_VERSION = 1
 

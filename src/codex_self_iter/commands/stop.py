@@ -12,9 +12,9 @@ from codex_self_iter.commands.loop_view import LoopView, observe, pid_alive
 from codex_self_iter.commands.status import status_report
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.errors import UserError
-from codex_self_iter.fsio import atomic_write_json
-from codex_self_iter.layout import Layout
-from codex_self_iter.lock import is_locked
+from codex_self_iter.state.fsio import atomic_write_json
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.loop_lock import is_locked
 
 POLL_SEC = 0.1
 EXIT_STILL_RUNNING = 2

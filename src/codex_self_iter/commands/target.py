@@ -8,8 +8,8 @@ from pathlib import Path
 
 from codex_self_iter.config import Settings, load_config
 from codex_self_iter.errors import UserError
-from codex_self_iter.layout import Layout
 from codex_self_iter.options import Options, find_config, prepare, resolve_workspace
+from codex_self_iter.state.layout import Layout
 
 LAYOUT_KEYS = ("state_dir", "stop_file_name", "global_stop_file_name", "lock_file_name", "task_file", "plan_file")
 

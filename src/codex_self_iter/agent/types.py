@@ -1,0 +1,116 @@
+"""The contract between the loop and whatever runs the agent: one request in, one result out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from codex_self_iter.proc.process import ProcessHandle
+
+
+class Role(StrEnum):
+    """The three prompts the loop hands to the agent."""
+
+    PLANNER = "planner"
+    EXECUTOR = "executor"
+    REVIEWER = "reviewer"
+
+
+class FailureKind(StrEnum):
+    """How an agent call went wrong, which decides what the loop does next."""
+
+    NONE = "none"
+    TRANSIENT = "transient"  # timeout, 5xx, disconnect, non-zero exit: back off and retry
+    USAGE_LIMIT = "usage_limit"  # quota / rate limit: wait until the stated time, within a cap
+    FATAL = "fatal"  # not logged in, unknown model, bad flag: retrying cannot help
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Tokens spent by one agent call (deltas, not Codex's cumulative thread totals)."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        """Tokens that count against a budget: input plus output."""
+        return self.input_tokens + self.output_tokens
+
+    def plus(self, other: TokenUsage) -> TokenUsage:
+        """The sum of two usages."""
+        return TokenUsage(
+            self.input_tokens + other.input_tokens,
+            self.cached_input_tokens + other.cached_input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.reasoning_output_tokens + other.reasoning_output_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class AgentRequest:
+    """Everything a runner needs for one agent call."""
+
+    role: Role
+    iteration: int
+    prompt_file: Path
+    prompt_text: str
+    workspace: Path
+    state_dir: Path
+    run_dir: Path  # runs/<n>/<role>[-repair] : the runner writes its captured output here
+    schema_file: Path
+    timeout_sec: float
+    cancel: Callable[[], bool] = lambda: False
+    on_start: Callable[[ProcessHandle], None] | None = None
+    on_tick: Callable[[float, TokenUsage | None], None] | None = None
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """What one agent call produced."""
+
+    final_message: str
+    exit_code: int | None
+    duration_sec: float
+    timed_out: bool = False
+    cancelled: bool = False
+    failure: FailureKind = FailureKind.NONE
+    failure_message: str = ""
+    retry_at: float | None = None  # epoch seconds, for usage limits that name a reset time
+    usage: TokenUsage | None = None
+    thread_id: str | None = None
+    commands_run: int = 0
+    files_changed: list[str] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)
+
+
+class AgentRunner(Protocol):
+    """Runs one agent call; must never leave a process of the call behind."""
+
+    name: str
+
+    @property
+    def unsandboxed(self) -> bool:
+        """True when the agent runs without a sandbox (recorded in status.json, announced loudly)."""
+        ...
+
+    def prepare(self) -> object:
+        """Check once per run that the agent can start at all; raise UserError when it cannot."""
+        ...
+
+    def status_fields(self) -> dict[str, Any]:
+        """Facts about the agent for status.json."""
+        ...
+
+    def run(self, request: AgentRequest) -> AgentResult:
+        """Run the agent once and return its result."""
+        ...
+
+    def describe(self, request: AgentRequest) -> list[str]:
+        """The argv that `run` would execute, for --dry-run."""
+        ...

@@ -1,0 +1,147 @@
+"""One agent call for one role: prompt to file, run, parse the control block, one repair attempt, record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from codex_self_iter.agent.control import (
+    ControlBlock,
+    ExecutorReport,
+    json_schema,
+    parse_control_block,
+    promise_claimed,
+)
+from codex_self_iter.agent.types import AgentRequest, AgentResult, FailureKind, Role, TokenUsage
+from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.proc.orphans import forget_agent, remember_agent
+from codex_self_iter.proc.process import ProcessHandle
+from codex_self_iter.prompts.render import repair_prompt, write_prompt
+from codex_self_iter.state.fsio import atomic_write_json, atomic_write_text, make_private_dir
+from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.status import write_status
+from codex_self_iter.workspace.diffs import changed_files
+
+INVALID_OUTPUT = "invalid_output"
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A validated block, or the failure that prevented one."""
+
+    block: ControlBlock | None
+    result: AgentResult
+    failure: FailureKind | str
+    error: str = ""
+    repaired: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when a valid control block came back."""
+        return self.block is not None
+
+
+def call_role(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prompt: str) -> CallOutcome:
+    """Run the role's agent once (plus one repair attempt for a missing or invalid block)."""
+    result = _run(ctx, state, iteration, role, prompt, role.value)
+    if result.failure is not FailureKind.NONE or result.cancelled:
+        return _recorded(ctx, iteration, role, CallOutcome(None, result, result.failure, result.failure_message))
+    parsed = _parse(ctx, role, result.final_message)
+    if parsed[0] is not None:
+        return _recorded(ctx, iteration, role, CallOutcome(parsed[0], result, FailureKind.NONE))
+    ctx.reporter.info(f"#{iteration} {role.value}: {parsed[1]}; asking once more (repair attempt)")
+    retry = _run(
+        ctx,
+        state,
+        iteration,
+        role,
+        repair_prompt(prompt, role, parsed[1], result.final_message),
+        f"{role.value}-repair",
+    )
+    if retry.failure is not FailureKind.NONE or retry.cancelled:
+        return _recorded(ctx, iteration, role, CallOutcome(None, retry, retry.failure, retry.failure_message, True))
+    block, error = _parse(ctx, role, retry.final_message)
+    failure: FailureKind | str = FailureKind.NONE if block is not None else INVALID_OUTPUT
+    detail = "" if block is not None else f"still no valid control block after the repair attempt: {error}"
+    return _recorded(ctx, iteration, role, CallOutcome(block, retry, failure, detail, True))
+
+
+def _parse(ctx: LoopContext, role: Role, message: str) -> tuple[ControlBlock | None, str]:
+    parsed = parse_control_block(role, message, ctx.settings.max_goal_chars)
+    block = parsed.block
+    if role is Role.EXECUTOR and promise_claimed(message, ctx.settings.completion_promise):
+        # The promise tag is a completion claim, gated like any other; it never skips checks or review.
+        if isinstance(block, ExecutorReport):
+            block = block.model_copy(update={"status": "complete"})
+        else:
+            block = ExecutorReport(status="complete", summary="completion promise tag", evidence=[])
+    return block, parsed.error
+
+
+def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prompt: str, label: str) -> AgentResult:
+    layout = ctx.layout
+    run_dir = layout.run_dir(iteration, label)
+    make_private_dir(run_dir)
+    prompt_file = write_prompt(layout.prompts_dir, iteration, label, prompt)
+    schema_file = run_dir / "schema.json"
+    atomic_write_json(schema_file, json_schema(role))
+    live: dict[str, Any] = {"pid": None, "files": None, "files_at": 0.0}
+
+    def started(handle: ProcessHandle) -> None:
+        live["pid"] = handle.pid
+        remember_agent(layout.agent_file, handle)
+        write_status(ctx, state, "running", role=label, agent_pid=handle.pid, call_iteration=iteration)
+
+    def tick(elapsed: float, usage: TokenUsage | None) -> None:
+        if elapsed - live["files_at"] >= 10:
+            live["files"], live["files_at"] = changed_files(layout.workspace, None, ctx.state_exclude), elapsed
+        ctx.reporter.heartbeat(iteration, label, elapsed, live["files"], usage)
+
+    request = AgentRequest(
+        role=role,
+        iteration=iteration,
+        prompt_file=prompt_file,
+        prompt_text=prompt,
+        workspace=layout.workspace,
+        state_dir=layout.state_dir,
+        run_dir=run_dir,
+        schema_file=schema_file,
+        timeout_sec=ctx.settings.command_timeout_sec,
+        cancel=ctx.signals.cancelled,
+        on_start=started,
+        on_tick=tick,
+    )
+    ctx.reporter.call_started(iteration, label, state.goal if role is not Role.PLANNER else None)
+    try:
+        result = ctx.runner.run(request)
+    finally:
+        forget_agent(layout.agent_file)
+    atomic_write_text(run_dir / "final_message.txt", result.final_message)
+    state.totals = state.totals.with_call(result.usage or TokenUsage(), result.duration_sec)
+    outcome = result.failure.value if result.failure is not FailureKind.NONE else f"exit {result.exit_code}"
+    ctx.reporter.call_finished(iteration, label, "cancelled" if result.cancelled else outcome, result.duration_sec)
+    return replace(result, argv=result.argv or ctx.runner.describe(request))
+
+
+def _recorded(ctx: LoopContext, iteration: int, role: Role, outcome: CallOutcome) -> CallOutcome:
+    result, block = outcome.result, outcome.block
+    fields: dict[str, Any] = {
+        "iteration": iteration,
+        "role": role.value,
+        "exit_code": result.exit_code,
+        "duration_sec": round(result.duration_sec, 3),
+        "timed_out": result.timed_out,
+        "failure": str(outcome.failure) if not outcome.ok else None,
+        "error": outcome.error or None,
+        "repaired": outcome.repaired,
+        "tokens": result.usage.total if result.usage else None,
+        "usage": result.usage.__dict__ if result.usage else None,
+        "thread_id": result.thread_id,
+        "files_changed": len(result.files_changed) or None,
+    }
+    if block is not None:
+        fields.update(block.model_dump(exclude={"reasons", "evidence"}))
+        fields["details"] = block.model_dump(include={"reasons", "evidence"})
+        atomic_write_json(ctx.layout.run_dir(iteration, role.value) / "control.json", block.model_dump())
+    ctx.journal.record("agent_call", **fields)
+    return outcome

@@ -1,0 +1,151 @@
+"""The loop: re-read the inputs, plan when needed, execute, judge claims, apply the gates; save after every step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codex_self_iter.errors import UserError
+from codex_self_iter.loop import gates
+from codex_self_iter.loop.config_pin import ConfigGuard
+from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.steps import execute, plan
+from codex_self_iter.outcome import StopReason, exit_code_for
+from codex_self_iter.state.runtime import RuntimeState, save_runtime
+from codex_self_iter.state.status import write_status
+from codex_self_iter.state.stop_request import stop_aware_sleep
+from codex_self_iter.workspace.inputs import read_inputs
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """How the run ended."""
+
+    reason: StopReason
+    detail: str
+    exit_code: int
+
+
+def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
+    """Iterate until a gate, a budget, the user or a verified success stops the loop."""
+    stop: gates.Stop | None = None
+    crashed = True
+    guard = ConfigGuard.start(ctx.config_path, ctx.checks)
+    try:
+        while stop is None:
+            guard.watch(ctx.journal, ctx.reporter, state.iteration)
+            stop = _before_call(ctx, state)
+            if stop is not None:
+                break
+            if state.backoff_until > ctx.deps.clock():
+                stop = _wait(ctx, state)
+                continue
+            decision = _iterate(ctx, state)
+            stop = _apply(ctx, state, decision)
+        crashed = False
+    except UserError as exc:
+        stop, crashed = gates.Stop(StopReason.BAD_INPUT, str(exc)), False
+    finally:
+        if crashed:
+            # A bug, not a stop: keep clean_exit False so the next run resumes exactly where this one was.
+            save_runtime(ctx.layout.runtime_file, state)
+            write_status(ctx, state, "crashed")
+    assert stop is not None
+    guard.watch(ctx.journal, ctx.reporter, state.iteration)
+    _finish(ctx, state, stop)
+    return LoopResult(stop.reason, stop.detail, exit_code_for(stop.reason))
+
+
+def _iterate(ctx: LoopContext, state: RuntimeState) -> gates.Decision:
+    inputs = read_inputs(ctx.layout)
+    iteration = state.iteration + 1
+    if state.task_hash != inputs.task_hash:
+        if state.task_hash is not None:
+            ctx.journal.record("task_changed", iteration=iteration)
+            state.goal, state.replan_reason = None, f"{ctx.settings.task_file} changed; plan for the new task"
+        state.task_hash = inputs.task_hash
+    every = ctx.settings.plan_every
+    if every and state.goal and iteration > 1 and (iteration - 1) % every == 0 and not state.replan_reason:
+        state.replan_reason = f"periodic re-plan (plan_every={every})"
+    if state.goal is None or state.replan_reason:
+        reason = state.replan_reason or "there is no current goal yet (first iteration)"
+        stuck = state.replanned_for_stagnation and state.replan_reason is not None
+        decision = plan(ctx, state, iteration, inputs, reason, stuck)
+        _save(ctx, state, "running")
+        if not isinstance(decision, gates.Continue) or state.goal is None or state.replan_reason:
+            return decision
+    return execute(ctx, state, iteration, inputs)
+
+
+def _apply(ctx: LoopContext, state: RuntimeState, decision: gates.Decision) -> gates.Stop | None:
+    if isinstance(decision, gates.Stop):
+        return decision
+    if isinstance(decision, gates.Backoff):
+        _schedule(ctx, state, decision)
+        return None
+    stagnation = gates.stagnation_gate(state.streaks.stagnation, state.replanned_for_stagnation, ctx.settings)
+    if isinstance(stagnation, gates.Stop):
+        return stagnation
+    if isinstance(stagnation, gates.Replan):
+        ctx.journal.record("decision", iteration=state.iteration, kind="replan", reason=stagnation.reason)
+        ctx.reporter.info(f"stagnation: {stagnation.reason}; asking the planner for a new goal")
+        state.replan_reason, state.replanned_for_stagnation = stagnation.reason, True
+        state.streaks.stagnation = 0
+    streak = gates.streak_gate(state.streaks, ctx.settings, ctx.deps.random())
+    if isinstance(streak, gates.Stop):
+        return streak
+    if isinstance(streak, gates.Backoff):
+        _schedule(ctx, state, streak)
+    _save(ctx, state, "running")
+    return None
+
+
+def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> None:
+    state.backoff_until = ctx.deps.clock() + backoff.seconds
+    state.backoff_reason = backoff.reason
+    if backoff.reason == "usage limit":
+        state.usage_wait_total_sec += backoff.seconds
+    ctx.journal.record(
+        "decision", iteration=state.iteration, kind="backoff", seconds=round(backoff.seconds, 3), reason=backoff.reason
+    )
+    ctx.reporter.info(f"backing off {backoff.seconds:.1f}s ({backoff.reason})")
+    _save(ctx, state, "backing_off")
+
+
+def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+    pending = ctx.signals.pending()
+    if pending is not None:
+        return gates.Stop(*pending)
+    budget = gates.budget_gate(
+        state.iteration - state.run_first_iteration,
+        state.totals.tokens - state.run_first_tokens,
+        ctx.started_at,
+        ctx.deps.clock(),
+        ctx.settings,
+    )
+    return budget if isinstance(budget, gates.Stop) else None
+
+
+def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+    seconds = state.backoff_until - ctx.deps.clock()
+    _save(ctx, state, "backing_off")
+    interrupted = stop_aware_sleep(seconds, ctx.signals, ctx.deps.sleep, ctx.deps.clock)
+    if interrupted is not None:
+        return gates.Stop(*interrupted)
+    state.backoff_until, state.backoff_reason = 0.0, ""
+    return None
+
+
+def _save(ctx: LoopContext, state: RuntimeState, phase: str) -> None:
+    save_runtime(ctx.layout.runtime_file, state)
+    write_status(ctx, state, phase)
+
+
+def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> None:
+    state.stop_reason = stop.reason.value
+    state.clean_exit = True
+    code = exit_code_for(stop.reason)
+    # The snapshot first: if the disk is full, status.json must not keep saying "running".
+    save_runtime(ctx.layout.runtime_file, state)
+    phase = "complete" if stop.reason is StopReason.COMPLETE else "stopped"
+    write_status(ctx, state, phase, exit_code=code, detail=stop.detail)
+    ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)

@@ -1,0 +1,163 @@
+"""One `run`: take the lock, resume or start an episode, record a baseline, run the loop, print the summary."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from codex_self_iter.agent.runners import make_runner
+from codex_self_iter.agent.types import AgentRunner
+from codex_self_iter.errors import UserError
+from codex_self_iter.loop.context import Deps, LoopContext
+from codex_self_iter.loop.core import run_loop
+from codex_self_iter.loop.reporter import Reporter
+from codex_self_iter.loop.success import run_project_checks
+from codex_self_iter.loop.summary import print_summary
+from codex_self_iter.options import Prepared, configured_checks
+from codex_self_iter.proc.orphans import end_leftover_agent
+from codex_self_iter.state.fsio import make_private_dir, remove_stale_temp_files
+from codex_self_iter.state.journal import Journal
+from codex_self_iter.state.loop_lock import LoopLock
+from codex_self_iter.state.runtime import Baseline, RuntimeState, Streaks, load_runtime, save_runtime
+from codex_self_iter.state.status import write_status
+from codex_self_iter.state.stop_request import StopSignals, stop_file_present
+from codex_self_iter.workspace.fingerprint import take_fingerprint
+from codex_self_iter.workspace.git_exclude import exclude_state_dir
+from codex_self_iter.workspace.inputs import read_inputs
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """Switches of `run` that are not settings."""
+
+    clear_stop: bool = False
+    fresh: bool = False
+
+
+def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, dry_run: bool = False) -> LoopContext:
+    """A LoopContext with the runner and checks resolved (errors here are the user's to fix)."""
+    settings, layout = prepared.settings, prepared.layout
+    read_inputs(layout)
+    config_dir = prepared.config_path.parent if prepared.config_path else None
+    runner: AgentRunner = make_runner(settings, layout, config_dir, deps.clock)
+    if not dry_run:
+        runner.prepare()
+    checks, source = configured_checks(settings, layout.workspace)
+    return LoopContext(
+        settings=settings,
+        layout=layout,
+        runner=runner,
+        checks=checks,
+        checks_source=source,
+        journal=Journal(layout.journal, deps.clock),
+        reporter=Reporter(settings.quiet, settings.heartbeat_sec, stream),
+        signals=StopSignals((layout.stop_file, layout.global_stop_file)),
+        deps=deps,
+        config_path=prepared.config_path,
+        config_digest=prepared.config_digest,
+        bypass=runner.unsandboxed,
+    )
+
+
+def run_session(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: TextIO | None = None) -> int:
+    """Run a loop to its stop and return the exit code."""
+    deps = deps or Deps()
+    out = out or sys.stdout
+    layout = prepared.layout
+    _check_stop_files(layout.stop_file, layout.global_stop_file, flags.clear_stop)
+    ctx = build_context(prepared, deps)
+    try:
+        make_private_dir(layout.state_dir)
+    except OSError as exc:
+        raise UserError(f"{layout.state_dir}: cannot create the state dir ({exc.strerror}); check permissions") from exc
+    with LoopLock(layout.lock_file, layout.holder_file):
+        exclude_state_dir(layout.workspace, layout.state_dir)
+        ended = end_leftover_agent(layout.agent_file)
+        # Only the lock holder may clean up: nobody else is writing these directories now.
+        remove_stale_temp_files(layout.state_dir)
+        ctx.started_at = deps.clock()
+        ctx.journal.record("start", pid_group_ended=ended, runner=ctx.runner.name, checks=ctx.checks_source)
+        if ended:
+            ctx.reporter.warn(f"ended agent process group {ended} left behind by a loop that was killed")
+        state = _resume(ctx, flags.fresh)
+        _announce(ctx)
+        ctx.signals.install()
+        try:
+            _baseline(ctx, state)
+            result = run_loop(ctx, state)
+        finally:
+            ctx.signals.restore()
+    print_summary(ctx, state, result, out)
+    return result.exit_code
+
+
+def _check_stop_files(stop_file: Path, global_stop: Path, clear: bool) -> None:
+    found = stop_file_present((stop_file, global_stop))
+    if found is None:
+        return
+    if not clear:
+        raise UserError(f"{found}: a STOP sentinel is present; remove it or run again with --clear-stop")
+    for path in (stop_file, global_stop):
+        path.unlink(missing_ok=True)
+
+
+def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
+    path = ctx.layout.runtime_file
+    if fresh and path.exists():
+        path.replace(path.with_name(f"runtime.json.before-fresh-{int(ctx.deps.clock())}"))
+    state = load_runtime(path)
+    if state.completed:
+        ctx.reporter.info("the previous run completed; starting a new episode (new baseline, new plan)")
+        state.completed, state.goal, state.baseline = False, None, None
+        state.streaks, state.last_claim_fingerprint, state.last_review = Streaks(), None, None
+    elif state.clean_exit and state.stop_reason:
+        # The user restarts after a gate stopped the loop: keep goal, counters and backoff, not the streaks.
+        state.streaks = Streaks()
+        state.replanned_for_stagnation = False
+    elif not state.clean_exit:
+        ctx.reporter.warn("the previous run did not exit cleanly; resuming with its goal, counters and backoff")
+    if state.config_digest and state.config_digest != ctx.config_digest:
+        ctx.journal.record("config_changed", previous=state.config_digest, now=ctx.config_digest)
+        ctx.reporter.info("the configuration changed since the last run; using the new one")
+    state.config_digest = ctx.config_digest
+    longest = max(ctx.settings.backoff_max_sec, ctx.settings.usage_limit_max_wait_sec)
+    if state.backoff_until > ctx.deps.clock() + longest:
+        # A saved backoff longer than any the settings allow (clock change, hand edit) must not wait forever.
+        state.backoff_until = ctx.deps.clock() + longest
+    if state.clean_exit:
+        # Budgets count from here; a run resumed after a crash keeps the crashed run's count.
+        state.run_first_iteration, state.run_first_tokens = state.iteration, state.totals.tokens
+    state.stop_reason, state.clean_exit = None, False
+    save_runtime(path, state)
+    write_status(ctx, state, "starting")
+    return state
+
+
+def _baseline(ctx: LoopContext, state: RuntimeState) -> None:
+    if state.baseline is not None:
+        return
+    fingerprint = take_fingerprint(ctx.layout.workspace, ctx.state_exclude)
+    report = run_project_checks(ctx, state, state.iteration, "baseline")
+    if report is not None and report.any_error:
+        bad = next(r for r in report.results if r.status == "error")
+        raise UserError(f"check {bad.name!r} cannot start ({bad.error}); fix `checks` in the config")
+    state.baseline = Baseline(
+        fingerprint=fingerprint.digest,
+        head=fingerprint.head,
+        checks_passed=None if report is None else report.all_passed,
+        checks_summary="" if report is None else report.summary(),
+        recorded_at=ctx.deps.clock(),
+    )
+    ctx.journal.record("baseline", **state.baseline.model_dump())
+    save_runtime(ctx.layout.runtime_file, state)
+
+
+def _announce(ctx: LoopContext) -> None:
+    s = ctx.settings
+    if s.max_iterations == 0 and not s.max_wall_clock_sec and not s.max_total_tokens:
+        ctx.reporter.warn("max_iterations = 0 and no wall-clock or token budget: the loop is unbounded")
+    if ctx.bypass:
+        ctx.reporter.warn("sandbox BYPASS is on: the agent runs without a sandbox or approvals")
+    ctx.reporter.info(f"workspace {ctx.layout.workspace} · runner {ctx.runner.name} · checks: {ctx.checks_source}")

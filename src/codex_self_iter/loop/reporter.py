@@ -1,0 +1,80 @@
+"""What a person watching sees: a line per agent call, a heartbeat while it runs, a final summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from codex_self_iter.agent.types import TokenUsage
+
+
+class Reporter:
+    """Progress on stderr (a live line on a TTY, plain lines otherwise); nothing but warnings when quiet."""
+
+    def __init__(self, quiet: bool = False, heartbeat_sec: float = 30.0, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.heartbeat_sec = heartbeat_sec
+        self.tty = self.stream.isatty()
+        self._last_beat = 0.0
+        self._live = False
+
+    def info(self, text: str) -> None:
+        """A plain progress line."""
+        if not self.quiet:
+            self._clear_live()
+            print(f"codex-self-iter: {text}", file=self.stream, flush=True)
+
+    def warn(self, text: str) -> None:
+        """A warning, shown even when quiet."""
+        self._clear_live()
+        print(f"codex-self-iter: warning: {text}", file=self.stream, flush=True)
+
+    def call_started(self, iteration: int, role: str, goal: str | None) -> None:
+        """An agent call begins."""
+        self._last_beat = time.monotonic()
+        shown = f": {_clip(goal)}" if goal else ""
+        self.info(f"#{iteration} {role} started{shown}")
+
+    def heartbeat(self, iteration: int, role: str, elapsed: float, files: int | None, usage: TokenUsage | None) -> None:
+        """While the agent runs: a live line on a TTY, a plain line every heartbeat_sec otherwise."""
+        if self.quiet:
+            return
+        parts = [f"#{iteration} {role} running {human_duration(elapsed)}"]
+        if files is not None:
+            parts.append(f"{files} files changed")
+        if usage is not None:
+            parts.append(f"{usage.total} tokens")
+        line = " · ".join(parts)
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self.stream.flush()
+            self._live = True
+        elif time.monotonic() - self._last_beat >= self.heartbeat_sec:
+            self._last_beat = time.monotonic()
+            self.info(line)
+
+    def call_finished(self, iteration: int, role: str, outcome: str, seconds: float) -> None:
+        """An agent call ended."""
+        self.info(f"#{iteration} {role} finished in {human_duration(seconds)}: {outcome}")
+
+    def _clear_live(self) -> None:
+        if self._live:
+            self.stream.write("\r\x1b[2K")
+            self._live = False
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def human_duration(seconds: float) -> str:
+    """3s, 2m05s, 1h03m."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

@@ -1,0 +1,154 @@
+"""The steps of one iteration: plan (when needed), execute, and judge a completion claim."""
+
+from __future__ import annotations
+
+from codex_self_iter.agent.control import ExecutorReport, PlannerResult, ReviewerVerdict
+from codex_self_iter.agent.types import FailureKind, Role
+from codex_self_iter.loop import gates
+from codex_self_iter.loop.calls import CallOutcome, call_role
+from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.goals import is_near_duplicate
+from codex_self_iter.loop.success import decide_success, run_project_checks
+from codex_self_iter.outcome import StopReason
+from codex_self_iter.prompts.roles import executor_prompt, planner_prompt, reviewer_prompt
+from codex_self_iter.state.fsio import atomic_write_text
+from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.workspace.diffs import diff_since
+from codex_self_iter.workspace.fingerprint import take_fingerprint
+from codex_self_iter.workspace.inputs import Inputs
+
+DIFF_FILE_CHARS = 2_000_000
+
+
+def failure_decision(ctx: LoopContext, state: RuntimeState, outcome: CallOutcome) -> gates.Decision:
+    """Count a failed call against the right streak; usage limits and setup errors have their own paths."""
+    result = outcome.result
+    if result.cancelled:
+        pending = ctx.signals.pending()
+        return gates.Stop(*pending) if pending else gates.Stop(StopReason.SIGNAL, "the agent call was cancelled")
+    if outcome.failure is FailureKind.FATAL:
+        return gates.Stop(StopReason.AGENT_SETUP, outcome.error or "the agent cannot run")
+    if outcome.failure is FailureKind.USAGE_LIMIT:
+        state.streaks.usage_limits += 1
+        retry_in = result.retry_at - ctx.deps.clock() if result.retry_at else None
+        return gates.usage_limit_gate(retry_in, state.usage_wait_total_sec, state.streaks.usage_limits, ctx.settings)
+    state.streaks.agent_failures += 1
+    ctx.reporter.warn(f"agent call failed ({outcome.failure}): {outcome.error}")
+    return gates.Continue()
+
+
+def plan(
+    ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Inputs, reason: str, stuck: bool
+) -> gates.Decision:
+    """Ask the planner for the next goal (stuck: a re-plan after stagnation, which must yield a new goal)."""
+    outcome = call_role(ctx, state, iteration, Role.PLANNER, planner_prompt(ctx, state, inputs, reason))
+    if not isinstance(outcome.block, PlannerResult):
+        return failure_decision(ctx, state, outcome)
+    state.streaks.agent_failures = state.streaks.usage_limits = 0
+    result = outcome.block
+    if result.stop:
+        state.streaks.planner_stops += 1
+        ctx.reporter.info(f"#{iteration} planner says stop: {result.summary}")
+        return gates.Continue()
+    state.streaks.planner_stops = 0
+    state.replan_reason = None
+    if stuck and any(
+        is_near_duplicate(result.next_goal, g, ctx.settings.goal_similarity) for g in state.goal_history[-3:]
+    ):
+        return gates.Stop(StopReason.STAGNATION, "the re-plan produced the same goal again")
+    state.set_goal(result.next_goal)
+    state.last_summary = result.summary
+    return gates.Continue()
+
+
+def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Inputs) -> gates.Decision:
+    """The executor's turn, then the no-change, blocked, stagnation and claim logic."""
+    exclude = ctx.state_exclude
+    before = take_fingerprint(ctx.layout.workspace, exclude)
+    outcome = call_role(ctx, state, iteration, Role.EXECUTOR, executor_prompt(ctx, state, inputs))
+    state.iteration = iteration
+    if not isinstance(outcome.block, ExecutorReport):
+        return failure_decision(ctx, state, outcome)
+    report = outcome.block
+    state.streaks.agent_failures = state.streaks.usage_limits = 0
+    state.last_summary = report.summary
+    after = take_fingerprint(ctx.layout.workspace, exclude)
+    state.last_fingerprint = after.digest
+    changed = after.digest != before.digest
+    state.streaks.no_change = 0 if changed else state.streaks.no_change + 1
+    if ctx.settings.checks_every_iteration and report.status != "complete":
+        run_project_checks(ctx, state, iteration, "checks")
+    if report.status == "blocked":
+        state.streaks.blocked += 1
+        ctx.reporter.warn(f"#{iteration} the agent is blocked: {report.summary}")
+        state.set_goal(report.next_goal)
+        return gates.Continue()
+    state.streaks.blocked = 0
+    if report.status == "complete":
+        return judge_claim(ctx, state, iteration, inputs, report, after.digest)
+    recent = state.goal_history[-max(ctx.settings.max_stagnation, 2) :]
+    repeated = any(is_near_duplicate(report.next_goal, goal, ctx.settings.goal_similarity) for goal in recent)
+    state.streaks.stagnation = state.streaks.stagnation + 1 if repeated else 0
+    state.set_goal(report.next_goal)
+    every = ctx.settings.review_every
+    if every and ctx.settings.reviewer and iteration % every == 0:
+        return periodic_review(ctx, state, iteration, inputs, report)
+    return gates.Continue()
+
+
+def periodic_review(
+    ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Inputs, report: ExecutorReport
+) -> gates.Decision:
+    """review_every: an advisory review without a claim; a rejection replaces the next goal."""
+    diff = _reviewer_diff(ctx, state, iteration)
+    prompt = reviewer_prompt(ctx, state, inputs, report, diff, periodic=True)
+    outcome = call_role(ctx, state, iteration, Role.REVIEWER, prompt)
+    if not isinstance(outcome.block, ReviewerVerdict):
+        return failure_decision(ctx, state, outcome)
+    state.last_review = {"iteration": iteration, "periodic": True, **outcome.block.model_dump()}
+    if outcome.block.verdict == "reject" and outcome.block.next_goal:
+        state.set_goal(outcome.block.next_goal)
+    return gates.Continue()
+
+
+def _reviewer_diff(ctx: LoopContext, state: RuntimeState, iteration: int) -> str:
+    base = state.baseline.head if state.baseline else None
+    diff = diff_since(ctx.layout.workspace, base, ctx.state_exclude, DIFF_FILE_CHARS)
+    atomic_write_text(ctx.layout.run_dir(iteration, "reviewer") / "diff.patch", diff)
+    return diff
+
+
+def judge_claim(
+    ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Inputs, report: ExecutorReport, fingerprint: str
+) -> gates.Decision:
+    """A completion claim: checks first (cheap, objective), then the reviewer, then the loop's own decision."""
+    ctx.journal.record("claim", iteration=iteration, summary=report.summary, evidence=report.evidence)
+    state.replanned_for_stagnation = False
+    state.streaks.stagnation = 0
+    checks = run_project_checks(ctx, state, iteration, "checks")
+    checks_passed = None if checks is None else checks.all_passed
+    review: ReviewerVerdict | None = None
+    next_goal = ""
+    if checks_passed is False:
+        assert checks is not None
+        failing = ", ".join(r.name for r in checks.results if r.status != "passed")
+        next_goal = f"The completion claim was premature: make the failing checks pass ({failing})."
+    elif ctx.settings.reviewer:
+        diff = _reviewer_diff(ctx, state, iteration)
+        outcome = call_role(ctx, state, iteration, Role.REVIEWER, reviewer_prompt(ctx, state, inputs, report, diff))
+        if not isinstance(outcome.block, ReviewerVerdict):
+            return failure_decision(ctx, state, outcome)
+        review = outcome.block
+        state.last_review = {"iteration": iteration, **review.model_dump()}
+        next_goal = review.next_goal
+    verdict = decide_success(checks_passed, review, ctx.settings.reviewer, state.baseline, fingerprint)
+    ctx.journal.record("decision", iteration=iteration, kind="claim", success=verdict.success, reason=verdict.reason)
+    if verdict.success:
+        state.completed = True
+        return gates.Stop(StopReason.COMPLETE, verdict.reason)
+    progressed = state.last_claim_fingerprint != fingerprint
+    state.streaks.false_completions = 1 if progressed else state.streaks.false_completions + 1
+    state.last_claim_fingerprint = fingerprint
+    ctx.reporter.warn(f"#{iteration} completion claim rejected: {verdict.reason}")
+    state.set_goal(next_goal or f"Address why the claim was rejected: {verdict.reason}.")
+    return gates.Continue()

@@ -1,0 +1,61 @@
+"""The end of a run: one line naming the stop reason, then the evidence and what to do next."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.core import LoopResult
+from codex_self_iter.loop.reporter import human_duration
+from codex_self_iter.outcome import StopReason
+from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.stop_request import stop_file_present
+from codex_self_iter.workspace.diffs import changed_files
+
+NEXT_STEPS: dict[StopReason, str] = {
+    StopReason.COMPLETE: "review the changes (git diff) and commit them",
+    StopReason.STOP_FILE: "remove the STOP file (or `run --clear-stop`) to continue from here",
+    StopReason.SIGNAL: "`run` continues from here (with --clear-stop if a STOP file was left)",
+    StopReason.INTERRUPTED: "`run` continues from here",
+    StopReason.AGENT_SETUP: "fix the agent setup named above (`codex-self-iter doctor` helps), then `run`",
+    StopReason.BAD_INPUT: "fix the input named above, then `run` continues from here",
+}
+DEFAULT_NEXT = "see `codex-self-iter history`; edit plan.md or the config if needed, then `run` continues"
+
+
+def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out: TextIO) -> None:
+    """Print the stop line (always) and the details (unless quiet)."""
+    base = state.baseline.head if state.baseline else None
+    files = changed_files(ctx.layout.workspace, base, ctx.state_exclude)
+    totals = state.totals
+    files_text = "?" if files is None else str(files)
+    wall = human_duration(max(0.0, ctx.deps.clock() - ctx.started_at)) if ctx.started_at else "?"
+    print(
+        f"codex-self-iter: stopped: {result.reason.value} (exit {result.exit_code}) — {result.detail}\n"
+        f"  iterations: {state.iteration} · agent calls: {totals.agent_calls} · agent time: "
+        f"{human_duration(totals.agent_seconds)} · run time: {wall} · files changed: {files_text} · "
+        f"tokens: {totals.tokens:,}",
+        file=out,
+    )
+    if ctx.settings.quiet:
+        return
+    checks = state.last_checks
+    if checks:
+        print(f"  checks: {checks.get('summary')} (iteration {checks.get('iteration')})", file=out)
+    else:
+        print(f"  checks: {ctx.checks_source}", file=out)
+    review = state.last_review
+    if review:
+        reasons = "; ".join(str(r) for r in review.get("reasons", []))[:300]
+        print(f"  review: {review.get('verdict')} at iteration {review.get('iteration')}: {reasons}", file=out)
+    for goal in state.goal_history[-3:]:
+        print(f"  goal: {' '.join(goal.split())[:160]}", file=out)
+    print(f"  artifacts: {ctx.layout.state_dir} (status.json, logs/iterations.jsonl, runs/, prompts/)", file=out)
+    print(f"  next: {_next_step(ctx, result.reason)}", file=out)
+
+
+def _next_step(ctx: LoopContext, reason: StopReason) -> str:
+    stop = stop_file_present(ctx.signals.stop_files)
+    if stop is not None and reason is not StopReason.STOP_FILE:
+        return f"{stop} is present: remove it (or `run --clear-stop`) before the next run"
+    return NEXT_STEPS.get(reason, DEFAULT_NEXT)

@@ -1,0 +1,170 @@
+"""Run one child process in its own session, output to bounded files, its whole group killed at the end."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_self_iter.proc.capture import BoundedSink, LineHandler, Pipes
+from codex_self_iter.proc.group_reaper import Watchdog
+from codex_self_iter.proc.procinfo import PROC, STATE, group_members
+from codex_self_iter.state.fsio import make_private_dir
+
+DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+KILL_GRACE_SEC = 3.0
+POLL_SEC = 0.05
+DRAIN_SEC = 5.0  # after the group is gone, how long a pipe held open by an escaped process is still listened to
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What became of one child process."""
+
+    argv: list[str]
+    exit_code: int | None
+    timed_out: bool
+    cancelled: bool
+    duration_sec: float
+    stdout_path: Path
+    stderr_path: Path
+    start_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the process started, finished by itself and exited 0."""
+        return self.exit_code == 0 and not self.timed_out and not self.cancelled and self.start_error is None
+
+
+@dataclass(frozen=True)
+class ProcessHandle:
+    """The identity of a running child, so a later run can end it if this one dies."""
+
+    pid: int
+    pgid: int
+
+
+def kill_group(
+    pgid: int,
+    grace_sec: float = KILL_GRACE_SEC,
+    leader: subprocess.Popen[bytes] | None = None,
+    idle: Callable[[float], object] = time.sleep,
+) -> None:
+    """TERM the whole process group, then KILL whatever is left after the grace period (`idle` fills the waits)."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + grace_sec
+    while time.monotonic() < deadline:
+        if leader is not None:
+            leader.poll()  # reap our own child, or its zombie would keep the group "alive"
+        if not group_alive(pgid):
+            return
+        idle(POLL_SEC)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def group_alive(pgid: int) -> bool:
+    """True while a process of the group is still running (zombies awaiting a reaper do not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not PROC.is_dir():
+        return True  # no /proc to tell zombies apart: the signal probe is all there is
+    return any(fields[STATE] != "Z" for _, fields in group_members(pgid))
+
+
+def run_process(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    stdout_path: Path,
+    stderr_path: Path,
+    timeout_sec: float | None,
+    stdin_text: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    on_start: Callable[[ProcessHandle], None] | None = None,
+    on_tick: Callable[[float], None] | None = None,
+    on_stdout_line: LineHandler | None = None,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+    tick_sec: float = 1.0,
+) -> ProcessResult:
+    """Run argv to completion (or timeout / cancel), never leaving any of its group behind."""
+    argv = list(argv)
+    make_private_dir(stdout_path.parent)
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            stdout_path.write_bytes(b"")
+            stderr_path.write_text(f"{argv[0]}: {exc.strerror or exc}\n", encoding="utf-8")
+        return ProcessResult(argv, None, False, False, 0.0, stdout_path, stderr_path, str(exc.strerror or exc))
+    pgid = proc.pid
+    watchdog = Watchdog(pgid, KILL_GRACE_SEC)
+    # "replace": a lone surrogate (from an agent's JSON escapes) must not keep the prompt from being sent.
+    stdin_data = stdin_text.encode("utf-8", errors="replace") if stdin_text is not None else None
+    pipes = Pipes(
+        proc,
+        BoundedSink(stdout_path, max_output_bytes, on_stdout_line),
+        BoundedSink(stderr_path, max_output_bytes, None),
+        stdin_data,
+    )
+    timed_out = cancelled = False
+    try:
+        if on_start is not None:
+            on_start(ProcessHandle(proc.pid, pgid))
+        timed_out, cancelled = _supervise(pipes, started, timeout_sec, cancel, on_tick, tick_sec)
+    finally:
+        # The leader may be gone while its children still write: always end the whole group, also when
+        # on_start or on_tick raised (e.g. the state dir is full), so no child ever outlives this call.
+        pipes.stop_watching_exit()
+        kill_group(pgid, leader=proc, idle=pipes.serve)  # keep draining: a child flushing on TERM must not block
+        watchdog.release()
+        exit_code = proc.wait()
+        pipes.drain(DRAIN_SEC)
+        pipes.close()
+    duration = time.monotonic() - started
+    return ProcessResult(argv, exit_code, timed_out, cancelled, duration, stdout_path, stderr_path)
+
+
+def _supervise(
+    pipes: Pipes,
+    started: float,
+    timeout_sec: float | None,
+    cancel: Callable[[], bool] | None,
+    on_tick: Callable[[float], None] | None,
+    tick_sec: float,
+) -> tuple[bool, bool]:
+    """Serve the pipes until the leader exits; (timed_out, cancelled) when the loop must end it early."""
+    next_tick = started + tick_sec
+    while not pipes.wait(POLL_SEC):
+        now = time.monotonic()
+        if timeout_sec is not None and now - started >= timeout_sec:
+            return True, False
+        if cancel is not None and cancel():
+            return False, True
+        if on_tick is not None and now >= next_tick:
+            next_tick = now + tick_sec
+            with contextlib.suppress(Exception):
+                on_tick(now - started)
+    return False, False

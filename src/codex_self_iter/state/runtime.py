@@ -1,0 +1,136 @@
+"""The persisted loop state (runtime.json): what a restarted loop resumes from."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.state.fsio import atomic_write_json, read_json
+
+GOAL_HISTORY_KEEP = 20
+
+
+class Streaks(BaseModel):
+    """Consecutive-event counters that the gates read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    agent_failures: int = 0
+    no_change: int = 0
+    blocked: int = 0
+    planner_stops: int = 0
+    false_completions: int = 0
+    stagnation: int = 0
+    usage_limits: int = 0
+
+
+class Baseline(BaseModel):
+    """The workspace and checks before iteration 1 of this episode."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    fingerprint: str = ""
+    head: str | None = None
+    checks_passed: bool | None = None
+    checks_summary: str = ""
+    recorded_at: float = 0.0
+
+
+class Totals(BaseModel):
+    """Sums over the whole history of this state dir."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    agent_calls: int = 0
+    agent_seconds: float = 0.0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    def with_call(self, usage: TokenUsage, seconds: float) -> Totals:
+        """These totals plus one agent call."""
+        return Totals(
+            agent_calls=self.agent_calls + 1,
+            agent_seconds=round(self.agent_seconds + seconds, 3),
+            input_tokens=self.input_tokens + usage.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + usage.cached_input_tokens,
+            output_tokens=self.output_tokens + usage.output_tokens,
+            reasoning_output_tokens=self.reasoning_output_tokens + usage.reasoning_output_tokens,
+        )
+
+
+class RuntimeState(BaseModel):
+    """Everything the loop needs to pick up where it left off."""
+
+    # No inf/NaN: a corrupt "backoff_until": Infinity would otherwise make a resumed loop wait forever.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, allow_inf_nan=False)
+
+    version: int = 1
+    iteration: int = 0
+    goal: str | None = None
+    goal_history: list[str] = Field(default_factory=list)
+    task_hash: str | None = None
+    replan_reason: str | None = None
+    replanned_for_stagnation: bool = False
+    streaks: Streaks = Field(default_factory=Streaks)
+    backoff_until: float = 0.0
+    backoff_reason: str = ""
+    usage_wait_total_sec: float = 0.0
+    baseline: Baseline | None = None
+    last_fingerprint: str | None = None
+    last_claim_fingerprint: str | None = None
+    last_checks: dict[str, Any] | None = None
+    last_review: dict[str, Any] | None = None
+    last_summary: str = ""
+    config_digest: str | None = None
+    totals: Totals = Field(default_factory=Totals)
+    run_first_iteration: int = 0
+    run_first_tokens: int = 0
+    completed: bool = False
+    stop_reason: str | None = None
+    clean_exit: bool = True
+
+    def set_goal(self, goal: str) -> None:
+        """Make goal current and remember it (bounded)."""
+        self.goal = goal
+        self.goal_history = [*self.goal_history, goal][-GOAL_HISTORY_KEEP:]
+
+
+def load_runtime(path: Path) -> RuntimeState:
+    """The saved state, or a fresh one; a corrupt file is kept aside and reported, never fatal."""
+    if not path.exists():
+        return RuntimeState()
+    data = read_json(path)
+    try:
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return RuntimeState.model_validate(data)
+    except (ValidationError, ValueError) as exc:
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        try:
+            path.replace(aside)
+            kept = f"; kept as {aside.name}"
+        except OSError:
+            kept = ""
+        reason = str(exc).splitlines()[0]
+        print(
+            f"codex-self-iter: warning: {path}: unreadable state ({reason}){kept}; starting from fresh counters",
+            file=sys.stderr,
+        )
+        return RuntimeState()
+
+
+def save_runtime(path: Path, state: RuntimeState) -> None:
+    """Write the state atomically."""
+    atomic_write_json(path, state.model_dump(mode="json"), durable=True)

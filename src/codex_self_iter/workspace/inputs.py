@@ -1,0 +1,39 @@
+"""The workspace inputs re-read at every iteration: TASK.md (optional) and plan.md (required)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_self_iter.errors import UserError
+from codex_self_iter.state.layout import Layout
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The task and plan as they are now."""
+
+    task: str
+    plan: str
+    task_hash: str
+
+
+def read_inputs(layout: Layout) -> Inputs:
+    """Read TASK.md and plan.md; a missing plan or an unreadable file is the user's to fix."""
+    if not layout.plan_file.is_file():
+        raise UserError(
+            f"{layout.plan_file}: plan file not found; create it (e.g. `codex-self-iter init`) or pass --plan-file"
+        )
+    plan = _read(layout.plan_file, "plan")
+    task = _read(layout.task_file, "task") if layout.task_file.exists() else ""
+    return Inputs(task=task, plan=plan, task_hash=hashlib.sha256(task.encode("utf-8")).hexdigest())
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: the {what} file is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the {what} file ({exc.strerror}); check its permissions") from exc
