@@ -23,12 +23,12 @@ S = Settings(max_iterations=10, max_wall_clock_sec=100, max_total_tokens=1000, b
     ],
 )
 def test_budget_gate(iteration: int, tokens: int, elapsed: float, expected: StopReason | None) -> None:
-    decision = gates.budget_gate(iteration, tokens, 1000.0, 1000.0 + elapsed, S)
+    decision = gates.budget_gate(gates.Spent(iteration, tokens, elapsed), S)
     assert (decision.reason if isinstance(decision, gates.Stop) else None) == expected
 
 
 def test_unbounded_budgets_never_stop() -> None:
-    assert isinstance(gates.budget_gate(10**6, 10**9, 0, 10**9, Settings()), gates.Continue)
+    assert isinstance(gates.budget_gate(gates.Spent(10**6, 10**9, 10**9), Settings()), gates.Continue)
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,71 @@ def test_every_stop_reason_has_a_documented_exit_code() -> None:
 def test_near_duplicate_goals(a: str, b: str, same: bool) -> None:
     assert is_near_duplicate(a, b, 0.9) is same
     assert similarity(a, a) == 1.0
+
+
+# The gate table: every entry is checked here, so a new gate gets these rows for free.
+STREAK_GATES = [g for g in gates.GATES if g.kind is gates.Kind.STREAK]
+BUDGET_GATES = [g for g in gates.GATES if g.kind is gates.Kind.BUDGET]
+
+
+@pytest.mark.parametrize("gate", gates.GATES, ids=lambda g: g.name)
+def test_every_gate_names_a_real_counter_cap_and_backoff(gate: gates.Gate) -> None:
+    holder = gates.Spent() if gate.kind is gates.Kind.BUDGET else Streaks()
+    assert hasattr(holder, gate.counter), f"{gate.name}: no counter {gate.counter!r}"
+    for key in (gate.cap, gate.backoff, gate.switch):
+        assert key is None or key in Settings.model_fields, f"{gate.name}: {key!r} is not a setting"
+    assert exit_code_for(gate.reason) in {1, 2, 3}
+    assert gate.kind is gates.Kind.BUDGET or gate.bump, f"{gate.name}: nothing bumps its counter"
+    assert not gate.bump & gate.reset
+    assert len({g.name for g in gates.GATES}) == len(gates.GATES)
+
+
+@pytest.mark.parametrize("gate", STREAK_GATES, ids=lambda g: g.name)
+def test_a_streak_gate_stops_at_its_cap_and_not_below(gate: gates.Gate) -> None:
+    cap = getattr(S, gate.cap)
+    at_cap = gates.streak_gate(Streaks(**{gate.counter: cap}), S)
+    assert isinstance(at_cap, gates.Stop) and at_cap.reason is gate.reason
+    assert str(cap) in at_cap.detail
+    below = gates.streak_gate(Streaks(**{gate.counter: cap - 1}), S)
+    assert not isinstance(below, gates.Stop)
+    if gate.backoff is not None and cap > 1:
+        assert isinstance(below, gates.Backoff) and below.reason == gate.label
+
+
+@pytest.mark.parametrize("gate", BUDGET_GATES, ids=lambda g: g.name)
+def test_a_budget_gate_stops_when_spent_and_zero_means_no_budget(gate: gates.Gate) -> None:
+    cap = getattr(S, gate.cap)
+    spent = gates.Spent(**{gate.counter: cap})
+    stop = gates.budget_gate(spent, S)
+    assert isinstance(stop, gates.Stop) and stop.reason is gate.reason
+    assert isinstance(gates.budget_gate(gates.Spent(**{gate.counter: cap - 1}), S), gates.Continue)
+    assert isinstance(gates.budget_gate(spent, S.model_copy(update={gate.cap: 0})), gates.Continue)
+
+
+@pytest.mark.parametrize("gate", [g for g in gates.GATES if g.bump], ids=lambda g: g.name)
+def test_events_bump_and_reset_only_their_counters(gate: gates.Gate) -> None:
+    bump = next(iter(gate.bump))
+    bumped = gates.count(Streaks(), bump, bump)
+    assert getattr(bumped, gate.counter) == 2
+    for event in gate.reset:
+        assert getattr(gates.count(bumped, event), gate.counter) == 0
+    others = {g.counter for g in gates.GATES if bump in g.bump}
+    assert {k for k, v in bumped.model_dump().items() if v} == others
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ((gates.Event.CLAIM_REJECTED, gates.Event.CLAIM_REJECTED), 2),  # same workspace: the streak grows
+        ((gates.Event.CLAIM_REJECTED, gates.Event.CLAIM_PROGRESSED, gates.Event.CLAIM_REJECTED), 1),  # new work
+    ],
+)
+def test_false_completions_restart_when_the_claim_is_on_new_work(
+    events: tuple[gates.Event, ...], expected: int
+) -> None:
+    assert gates.count(Streaks(), *events).false_completions == expected
+
+
+@pytest.mark.parametrize(("event", "reason"), list(gates.STOPS_ON.items()))
+def test_immediate_stops(event: gates.Event, reason: StopReason) -> None:
+    assert gates.stop_on(event, "why") == gates.Stop(reason, "why")

@@ -43,7 +43,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
             stop = _apply(ctx, state, decision)
         crashed = False
     except UserError as exc:
-        stop, crashed = gates.Stop(StopReason.BAD_INPUT, str(exc)), False
+        stop, crashed = gates.stop_on(gates.Event.BAD_INPUT, str(exc)), False
     finally:
         if crashed:
             # A bug, not a stop: keep clean_exit False so the next run resumes exactly where this one was.
@@ -89,7 +89,7 @@ def _apply(ctx: LoopContext, state: RuntimeState, decision: gates.Decision) -> g
         ctx.journal.record("decision", iteration=state.iteration, kind="replan", reason=stagnation.reason)
         ctx.reporter.info(f"stagnation: {stagnation.reason}; asking the planner for a new goal")
         state.replan_reason, state.replanned_for_stagnation = stagnation.reason, True
-        state.streaks.stagnation = 0
+        state.streaks = gates.count(state.streaks, gates.Event.REPLANNED)
     streak = gates.streak_gate(state.streaks, ctx.settings, ctx.deps.random())
     if isinstance(streak, gates.Stop):
         return streak
@@ -114,14 +114,13 @@ def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> 
 def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     pending = ctx.signals.pending()
     if pending is not None:
-        return gates.Stop(*pending)
-    budget = gates.budget_gate(
-        state.iteration - state.run_first_iteration,
-        state.totals.tokens - state.run_first_tokens,
-        ctx.started_at,
-        ctx.deps.clock(),
-        ctx.settings,
+        return gates.stop_requested(pending)
+    spent = gates.Spent(
+        iterations=state.iteration - state.run_first_iteration,
+        tokens=state.totals.tokens - state.run_first_tokens,
+        seconds=ctx.deps.clock() - ctx.started_at,
     )
+    budget = gates.budget_gate(spent, ctx.settings)
     return budget if isinstance(budget, gates.Stop) else None
 
 
@@ -130,7 +129,7 @@ def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     _save(ctx, state, "backing_off")
     interrupted = stop_aware_sleep(seconds, ctx.signals, ctx.deps.sleep, ctx.deps.clock)
     if interrupted is not None:
-        return gates.Stop(*interrupted)
+        return gates.stop_requested(interrupted)
     state.backoff_until, state.backoff_reason = 0.0, ""
     return None
 

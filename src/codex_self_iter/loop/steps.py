@@ -7,9 +7,9 @@ from codex_self_iter.agent.types import FailureKind, Role
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.calls import CallOutcome, call_role
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.gates import Event
 from codex_self_iter.loop.goals import is_near_duplicate
 from codex_self_iter.loop.success import decide_success, run_project_checks
-from codex_self_iter.outcome import StopReason
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt, reviewer_prompt
 from codex_self_iter.state.fsio import atomic_write_text
 from codex_self_iter.state.runtime import RuntimeState
@@ -25,14 +25,16 @@ def failure_decision(ctx: LoopContext, state: RuntimeState, outcome: CallOutcome
     result = outcome.result
     if result.cancelled:
         pending = ctx.signals.pending()
-        return gates.Stop(*pending) if pending else gates.Stop(StopReason.SIGNAL, "the agent call was cancelled")
+        if pending is not None:
+            return gates.stop_requested(pending)
+        return gates.stop_on(Event.CANCELLED, "the agent call was cancelled")
     if outcome.failure is FailureKind.FATAL:
-        return gates.Stop(StopReason.AGENT_SETUP, outcome.error or "the agent cannot run")
+        return gates.stop_on(Event.SETUP_FAILED, outcome.error or "the agent cannot run")
     if outcome.failure is FailureKind.USAGE_LIMIT:
-        state.streaks.usage_limits += 1
+        state.streaks = gates.count(state.streaks, Event.USAGE_LIMITED)
         retry_in = result.retry_at - ctx.deps.clock() if result.retry_at else None
         return gates.usage_limit_gate(retry_in, state.usage_wait_total_sec, state.streaks.usage_limits, ctx.settings)
-    state.streaks.agent_failures += 1
+    state.streaks = gates.count(state.streaks, Event.CALL_FAILED)
     ctx.reporter.warn(f"agent call failed ({outcome.failure}): {outcome.error}")
     return gates.Continue()
 
@@ -44,18 +46,17 @@ def plan(
     outcome = call_role(ctx, state, iteration, Role.PLANNER, planner_prompt(ctx, state, inputs, reason))
     if not isinstance(outcome.block, PlannerResult):
         return failure_decision(ctx, state, outcome)
-    state.streaks.agent_failures = state.streaks.usage_limits = 0
     result = outcome.block
     if result.stop:
-        state.streaks.planner_stops += 1
+        state.streaks = gates.count(state.streaks, Event.ANSWERED, Event.PLANNER_STOPPED)
         ctx.reporter.info(f"#{iteration} planner says stop: {result.summary}")
         return gates.Continue()
-    state.streaks.planner_stops = 0
+    state.streaks = gates.count(state.streaks, Event.ANSWERED, Event.PLANNED)
     state.replan_reason = None
     if stuck and any(
         is_near_duplicate(result.next_goal, g, ctx.settings.goal_similarity) for g in state.goal_history[-3:]
     ):
-        return gates.Stop(StopReason.STAGNATION, "the re-plan produced the same goal again")
+        return gates.stop_on(Event.REPLAN_REPEATED, "the re-plan produced the same goal again")
     state.set_goal(result.next_goal)
     state.last_summary = result.summary
     return gates.Continue()
@@ -70,25 +71,24 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
     if not isinstance(outcome.block, ExecutorReport):
         return failure_decision(ctx, state, outcome)
     report = outcome.block
-    state.streaks.agent_failures = state.streaks.usage_limits = 0
     state.last_summary = report.summary
     after = take_fingerprint(ctx.layout.workspace, exclude)
     state.last_fingerprint = after.digest
-    changed = after.digest != before.digest
-    state.streaks.no_change = 0 if changed else state.streaks.no_change + 1
+    changed = Event.CHANGED if after.digest != before.digest else Event.UNCHANGED
+    state.streaks = gates.count(state.streaks, Event.ANSWERED, changed)
     if ctx.settings.checks_every_iteration and report.status != "complete":
         run_project_checks(ctx, state, iteration, "checks")
     if report.status == "blocked":
-        state.streaks.blocked += 1
+        state.streaks = gates.count(state.streaks, Event.BLOCKED)
         ctx.reporter.warn(f"#{iteration} the agent is blocked: {report.summary}")
         state.set_goal(report.next_goal)
         return gates.Continue()
-    state.streaks.blocked = 0
+    state.streaks = gates.count(state.streaks, Event.REPORTED)
     if report.status == "complete":
         return judge_claim(ctx, state, iteration, inputs, report, after.digest)
     recent = state.goal_history[-max(ctx.settings.max_stagnation, 2) :]
     repeated = any(is_near_duplicate(report.next_goal, goal, ctx.settings.goal_similarity) for goal in recent)
-    state.streaks.stagnation = state.streaks.stagnation + 1 if repeated else 0
+    state.streaks = gates.count(state.streaks, Event.GOAL_REPEATED if repeated else Event.GOAL_NEW)
     state.set_goal(report.next_goal)
     every = ctx.settings.review_every
     if every and ctx.settings.reviewer and iteration % every == 0:
@@ -124,7 +124,7 @@ def judge_claim(
     """A completion claim: checks first (cheap, objective), then the reviewer, then the loop's own decision."""
     ctx.journal.record("claim", iteration=iteration, summary=report.summary, evidence=report.evidence)
     state.replanned_for_stagnation = False
-    state.streaks.stagnation = 0
+    state.streaks = gates.count(state.streaks, Event.CLAIMED)
     checks = run_project_checks(ctx, state, iteration, "checks")
     checks_passed = None if checks is None else checks.all_passed
     review: ReviewerVerdict | None = None
@@ -145,9 +145,10 @@ def judge_claim(
     ctx.journal.record("decision", iteration=iteration, kind="claim", success=verdict.success, reason=verdict.reason)
     if verdict.success:
         state.completed = True
-        return gates.Stop(StopReason.COMPLETE, verdict.reason)
+        return gates.stop_on(Event.VERIFIED, verdict.reason)
     progressed = state.last_claim_fingerprint != fingerprint
-    state.streaks.false_completions = 1 if progressed else state.streaks.false_completions + 1
+    rejected = (Event.CLAIM_PROGRESSED, Event.CLAIM_REJECTED) if progressed else (Event.CLAIM_REJECTED,)
+    state.streaks = gates.count(state.streaks, *rejected)
     state.last_claim_fingerprint = fingerprint
     ctx.reporter.warn(f"#{iteration} completion claim rejected: {verdict.reason}")
     state.set_goal(next_goal or f"Address why the claim was rejected: {verdict.reason}.")
