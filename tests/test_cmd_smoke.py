@@ -112,3 +112,13 @@ def test_install_plugin_then_doctor_sees_it_then_uninstall(
     assert any(line.startswith("ok    plugin ") for line in capsys.readouterr().out.splitlines())
     assert main(["install-plugin", "--uninstall", "--codex-home", os.environ["CODEX_HOME"]]) == 0
     assert "Uninstalled codex-self-iter" in capsys.readouterr().out
+
+
+def test_a_misspelled_command_gets_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stauts"]) == 1
+    one_error_line(capsys.readouterr().err, "'stauts' is not a command; did you mean `codex-self-iter status`?")
+    done = cli("histroy", "-w", ".")
+    assert done.returncode == 1
+    one_error_line(done.stderr, "did you mean `codex-self-iter history`?")
+    assert main(["frobnicate"]) == 1
+    one_error_line(capsys.readouterr().err, "commands: run, init, status")

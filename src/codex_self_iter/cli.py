@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from codex_self_iter import __version__
-from codex_self_iter.errors import UserError
-from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from codex_self_iter.errors import OutputClosed, UserError
+from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin")
@@ -68,20 +71,56 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse argv, run the command, map user errors to one line and an exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
-        args_list.insert(0, "run")
-    parser = build_parser()
     try:
-        args = parser.parse_args(args_list)
-    except SystemExit as exc:  # --help / --version exit 0; a usage error is bad input (1), not a gate's 2
-        return 0 if exc.code in (0, None) else EXIT_BAD_INPUT
-    args.argv = args_list  # `run --detach` starts the same command line again
-    try:
-        code: int = args.handler(args)
-        return code
+        code = _dispatch(args_list)
+    except OutputClosed as exc:  # the command finished; only its last lines had no reader
+        code = exc.exit_code
+    except BrokenPipeError:  # the reader stopped early (`| head -1`), as wanted: not a failure
+        code = EXIT_OK
     except UserError as exc:
-        print(f"codex-self-iter: error: {exc}", file=sys.stderr)
+        _say(f"codex-self-iter: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("codex-self-iter: interrupted", file=sys.stderr)
+        _say("codex-self-iter: interrupted")
         return EXIT_INTERRUPTED
+    try:
+        sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
+    except BrokenPipeError:
+        _discard_stdout()
+    return code
+
+
+def _dispatch(args_list: list[str]) -> int:
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in COMMANDS:
+        raise UserError(unknown_command(args_list[0]))
+    if not args_list or args_list[0] not in (*COMMANDS, "-h", "--help", "--version"):
+        args_list.insert(0, "run")
+    try:
+        args = build_parser().parse_args(args_list)
+    except SystemExit as exc:  # --help / --version exit 0; a usage error is bad input (1), not a gate's 2
+        return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
+    args.argv = args_list  # `run --detach` starts the same command line again
+    code: int = args.handler(args)
+    return code
+
+
+def unknown_command(word: str) -> str:
+    """The error for a first word that is no command, with the nearest command when one is close."""
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    hint = f"did you mean `codex-self-iter {close[0]}`?" if close else "commands: " + ", ".join(COMMANDS)
+    return f"{word!r} is not a command; {hint} (`codex-self-iter --help` lists them)"
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout is gone (`| head -1`): send what is left to /dev/null, as `git log | head` ends quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor behind sys.stdout: nothing will flush to it
+        pass
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError):  # stderr may be gone too; the exit code still says what happened
+        print(line, file=sys.stderr)

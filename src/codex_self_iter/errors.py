@@ -17,3 +17,11 @@ class LockHeldError(UserError):
 
 class StateError(UserError):
     """The state dir cannot be read or written."""
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away (`| head -1`); carries the exit code the command had already reached."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(f"stdout closed (exit {exit_code})")
+        self.exit_code = exit_code

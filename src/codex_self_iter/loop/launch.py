@@ -9,7 +9,7 @@ from typing import TextIO
 
 from codex_self_iter.agent.runners import make_runner
 from codex_self_iter.agent.types import AgentRunner
-from codex_self_iter.errors import UserError
+from codex_self_iter.errors import OutputClosed, UserError
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.core import run_loop
 from codex_self_iter.loop.reporter import Reporter
@@ -89,7 +89,11 @@ def run_session(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, o
             result = run_loop(ctx, state)
         finally:
             ctx.signals.restore()
-    print_summary(ctx, state, result, out)
+    try:
+        print_summary(ctx, state, result, out)
+        out.flush()
+    except BrokenPipeError:
+        raise OutputClosed(result.exit_code) from None  # nobody reads the summary; the exit code still counts
     return result.exit_code
 
 

@@ -19,17 +19,18 @@ class Reporter:
         self.tty = self.stream.isatty()
         self._last_beat = 0.0
         self._live = False
+        self._gone = False
 
     def info(self, text: str) -> None:
         """A plain progress line."""
         if not self.quiet:
             self._clear_live()
-            print(f"codex-self-iter: {text}", file=self.stream, flush=True)
+            self._write(f"codex-self-iter: {text}\n")
 
     def warn(self, text: str) -> None:
         """A warning, shown even when quiet."""
         self._clear_live()
-        print(f"codex-self-iter: warning: {text}", file=self.stream, flush=True)
+        self._write(f"codex-self-iter: warning: {text}\n")
 
     def call_started(self, iteration: int, role: str, goal: str | None) -> None:
         """An agent call begins."""
@@ -48,8 +49,7 @@ class Reporter:
             parts.append(f"{usage.total} tokens")
         line = " · ".join(parts)
         if self.tty:
-            self.stream.write("\r\x1b[2K" + line)
-            self.stream.flush()
+            self._write("\r\x1b[2K" + line)
             self._live = True
         elif time.monotonic() - self._last_beat >= self.heartbeat_sec:
             self._last_beat = time.monotonic()
@@ -61,8 +61,18 @@ class Reporter:
 
     def _clear_live(self) -> None:
         if self._live:
-            self.stream.write("\r\x1b[2K")
+            self._write("\r\x1b[2K")
             self._live = False
+
+    def _write(self, text: str) -> None:
+        # A viewer that went away (`run 2>&1 | head`, a closed terminal) must not end the loop: it runs on unseen.
+        if self._gone:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self._gone = True
 
 
 def _clip(text: str, limit: int = 100) -> str:
