@@ -19,7 +19,12 @@ COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "insta
 
 def add_loop_options(parser: argparse.ArgumentParser) -> None:
     """The original tool's flags, shared by run and the commands that look at a loop."""
-    parser.add_argument("--workspace", "-w", default=".", help="workspace directory (default: .)")
+    parser.add_argument(
+        "--workspace",
+        "-w",
+        help="workspace directory (default: the nearest directory from here upwards with a loop's state dir or "
+        "config, as git finds its repository; else .)",
+    )
     parser.add_argument("--task-file", help="objective file, relative to the workspace (default: TASK.md)")
     parser.add_argument("--plan-file", help="plan file, relative to the workspace (default: plan.md)")
     parser.add_argument("--state-dir", help="state dir, relative to the workspace (default: .codex-self-iter)")

@@ -14,6 +14,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.state.layout import Layout
 
 DEFAULT_CONFIG_NAME = "codex-self-iter.toml"
+DEFAULT_STATE_DIR = Settings.model_fields["state_dir"].default
 
 
 @dataclass
@@ -49,6 +50,19 @@ def resolve_workspace(raw: str) -> Path:
     if not workspace.is_dir():
         raise UserError(f"{workspace}: workspace is not a directory; pass a directory with --workspace")
     return workspace.resolve()
+
+
+def discover_workspace(start: Path, state_dir: str | None = None) -> Path:
+    """The nearest directory from start upwards that holds a loop (its state dir or config file), as git finds its
+    repository; the walk ends at the top of the git work tree around start. start itself when none is found."""
+    markers = (state_dir or DEFAULT_STATE_DIR, DEFAULT_CONFIG_NAME)
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if any((directory / name).exists() for name in markers):
+            return directory
+        if (directory / ".git").exists():
+            break
+    return start
 
 
 def find_config(options: Options, workspace: Path) -> Path | None:

@@ -33,7 +33,7 @@ NO_CHECKS = '# checks = ["make test"]  # none detected: list the commands that p
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Write the missing inputs and config (all of them with --force) and print the next steps."""
-    workspace = resolve_workspace(args.workspace)
+    workspace = resolve_workspace(args.workspace or ".")  # init makes a loop here, it does not look for one
     defaults = Settings()
     names = {
         "task_file": args.task_file or defaults.task_file,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codex_self_iter.config import Settings, load_config
 from codex_self_iter.errors import UserError
-from codex_self_iter.options import Options, find_config, prepare, resolve_workspace
+from codex_self_iter.options import Options, discover_workspace, find_config, prepare, resolve_workspace
 from codex_self_iter.state.layout import Layout
 
 LAYOUT_KEYS = ("state_dir", "stop_file_name", "global_stop_file_name", "lock_file_name", "task_file", "plan_file")
@@ -16,8 +16,9 @@ LAYOUT_KEYS = ("state_dir", "stop_file_name", "global_stop_file_name", "lock_fil
 
 def options_from(args: argparse.Namespace) -> Options:
     """The loop options given on the command line (commands without run's flags leave those unset)."""
+    workspace = args.workspace if args.workspace is not None else str(discover_workspace(Path.cwd(), args.state_dir))
     return Options(
-        workspace=args.workspace,
+        workspace=workspace,
         task_file=args.task_file,
         plan_file=args.plan_file,
         state_dir=args.state_dir,
