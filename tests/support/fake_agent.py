@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""A scripted stand-in for the agent: `fake_agent.py <prompt_file> <workspace> <role>`.
+"""A scripted stand-in for the agent: `fake_agent.py <prompt_file> <workspace> <role> [<script>]`.
 
-The script (JSON, path in FAKE_AGENT_SCRIPT) maps each role to a list of calls; each call is a list of steps,
-played in order. Calls are consumed one per invocation of that role; the last call repeats when they run out.
+The script (JSON, its path the 4th argument or FAKE_AGENT_SCRIPT) maps each role to a list of calls; each call is
+a list of steps, played in order. Calls are consumed one per invocation of that role; the last call repeats when
+they run out.
 Every invocation is logged to <script>.calls.jsonl (role, argv, cwd, prompt) for assertions.
 
 Steps: {"control": {...}} prints a ```json block; {"say": text}; {"stderr": text}; {"write": path, "content": s};
 {"append": path, "content": s}; {"delete": path}; {"touch": path}; {"sleep": s}; {"exit": n};
 {"spawn": {"sleep": s, "pidfile": path}} starts a child in the same process group; {"flood": megabytes};
-{"garbage": n}. "{call}" in text is replaced by the role's call number (1-based).
+{"garbage": n}; {"env": path} writes the agent's environment to path.
+"{call}" in text is replaced by the role's call number (1-based).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 def main() -> int:
     prompt_file, workspace, role = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-    script_path = Path(os.environ["FAKE_AGENT_SCRIPT"])
+    script_path = Path(sys.argv[4] if len(sys.argv) > 4 else os.environ["FAKE_AGENT_SCRIPT"])
     script = json.loads(script_path.read_text(encoding="utf-8"))
     counter_path = script_path.with_name(script_path.name + f".{role}.count")
     number = int(counter_path.read_text()) + 1 if counter_path.exists() else 1
@@ -81,6 +83,8 @@ def play(step: dict, workspace: Path, number: int) -> int | None:  # type: ignor
         for _ in range(int(step["flood"])):
             sys.stdout.write(chunk)
         sys.stdout.flush()
+    elif "env" in step:
+        path(step["env"]).write_text("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items())))
     elif "garbage" in step:
         sys.stdout.write("{not json ]] \x01\x02 " * int(step["garbage"]))
         sys.stdout.flush()
