@@ -9,7 +9,8 @@ Every invocation is logged to <script>.calls.jsonl (role, argv, cwd, prompt) for
 Steps: {"control": {...}} prints a ```json block; {"say": text}; {"stderr": text}; {"write": path, "content": s};
 {"append": path, "content": s}; {"delete": path}; {"touch": path}; {"sleep": s}; {"exit": n};
 {"spawn": {"sleep": s, "pidfile": path}} starts a child in the same process group; {"flood": megabytes};
-{"garbage": n}; {"env": path} writes the agent's environment to path.
+{"garbage": n}; {"env": path} writes the agent's environment to path;
+{"link": path, "to": target} plants a symbolic link (replacing what is there); {"rmtree": path}.
 "{call}" in text is replaced by the role's call number (1-based).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -85,6 +87,16 @@ def play(step: dict, workspace: Path, number: int) -> int | None:  # type: ignor
         sys.stdout.flush()
     elif "env" in step:
         path(step["env"]).write_text("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items())))
+    elif "link" in step:
+        target = path(step["link"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+        target.symlink_to(text(step["to"]))
+    elif "rmtree" in step:
+        shutil.rmtree(path(step["rmtree"]), ignore_errors=True)
     elif "garbage" in step:
         sys.stdout.write("{not json ]] \x01\x02 " * int(step["garbage"]))
         sys.stdout.flush()

@@ -16,9 +16,10 @@ from codex_self_iter.errors import LockHeldError, UserError
 from codex_self_iter.loop.context import Deps
 from codex_self_iter.loop.launch import build_context
 from codex_self_iter.options import DEFAULT_CONFIG_NAME, Prepared
-from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, make_private_dir, read_json
+from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, read_json
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.loop_lock import describe_holder, is_locked
+from codex_self_iter.state.nofollow import open_file
 from codex_self_iter.state.stop_request import stop_file_present
 
 STARTUP_WAIT_SEC = 20.0
@@ -43,8 +44,7 @@ def detach(prepared: Prepared, argv: Sequence[str], clear_stop: bool, out: TextI
     build_context(prepared, Deps(), dry_run=True)  # bad inputs, config or agent command fail here, in the foreground
     log_path = layout.loop_log
     try:
-        make_private_dir(log_path.parent)
-        fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+        fd = open_file(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE, create_dirs=True)
         log = os.fdopen(fd, "ab")  # handed to the child, closed right after it starts
     except OSError as exc:
         raise UserError(f"{log_path}: cannot open the log ({exc.strerror}); check the state dir's permissions") from exc

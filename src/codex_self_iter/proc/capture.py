@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from codex_self_iter.state.fsio import PRIVATE_FILE_MODE
+from codex_self_iter.state.nofollow import open_file
 
 LineHandler = Callable[[bytes], None]
 CHUNK = 65536
@@ -234,8 +235,11 @@ class Pipes:
 
 
 def _open_private(path: Path) -> IO[bytes] | None:
-    """The capture file, owner-only (it may hold prompts or secrets the agent echoed); None when it cannot be made."""
+    """The capture file, owner-only (it may hold prompts or secrets the agent echoed); None when it cannot be made.
+
+    A link planted at the path is refused (LinkRefused), never truncated through.
+    """
     try:
-        return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE), "wb")
+        return os.fdopen(open_file(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE), "wb")
     except OSError:
         return None

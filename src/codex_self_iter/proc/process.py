@@ -103,6 +103,8 @@ def run_process(
     """Run argv to completion (or timeout / cancel), never leaving any of its group behind."""
     argv = list(argv)
     make_private_dir(stdout_path.parent)
+    stdout_sink = BoundedSink(stdout_path, max_output_bytes, on_stdout_line)  # a planted link: refused here
+    stderr_sink = BoundedSink(stderr_path, max_output_bytes, None)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -115,20 +117,15 @@ def run_process(
             start_new_session=True,
         )
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            stdout_path.write_bytes(b"")
-            stderr_path.write_text(f"{argv[0]}: {exc.strerror or exc}\n", encoding="utf-8")
+        stderr_sink.feed(f"{argv[0]}: {exc.strerror or exc}\n".encode())
+        stdout_sink.finish()
+        stderr_sink.finish()
         return ProcessResult(argv, None, False, False, 0.0, stdout_path, stderr_path, str(exc.strerror or exc))
     pgid = proc.pid
     watchdog = Watchdog(pgid, KILL_GRACE_SEC)
     # "replace": a lone surrogate (from an agent's JSON escapes) must not keep the prompt from being sent.
     stdin_data = stdin_text.encode("utf-8", errors="replace") if stdin_text is not None else None
-    pipes = Pipes(
-        proc,
-        BoundedSink(stdout_path, max_output_bytes, on_stdout_line),
-        BoundedSink(stderr_path, max_output_bytes, None),
-        stdin_data,
-    )
+    pipes = Pipes(proc, stdout_sink, stderr_sink, stdin_data)
     timed_out = cancelled = False
     try:
         if on_start is not None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from codex_self_iter.errors import UserError
+from codex_self_iter.state.nofollow import guard_tree
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,16 @@ class Layout:
         global_stop_file_name: str = ".codex-stop",
         lock_file_name: str = "loop.lock",
     ) -> Layout:
-        """Resolve the configured names against the workspace."""
+        """Resolve the configured names against the workspace; the state dir is guarded against planted links."""
         workspace = workspace.resolve()
-        state = (workspace / state_dir).resolve()
+        for key, name in (
+            ("stop_file_name", stop_file_name),
+            ("global_stop_file_name", global_stop_file_name),
+            ("lock_file_name", lock_file_name),
+        ):
+            check_plain_name(key, name)
+        state = state_dir_path(workspace, state_dir)
+        guard_tree(state, workspace if workspace in state.parents else state.parent)
         return cls(
             workspace=workspace,
             task_file=workspace / task_file,
@@ -92,3 +103,27 @@ class Layout:
             return str(self.state_dir.relative_to(self.workspace))
         except ValueError:
             return None
+
+
+def check_plain_name(key: str, name: str) -> None:
+    """A file name the loop creates or deletes: one plain name, no directory part."""
+    if not name or "\0" in name or "/" in name or name in (".", "..") or (os.sep != "/" and os.sep in name):
+        raise UserError(f"{key} = {name!r}: must be a plain file name (no '/', not '.' or '..'); fix the config")
+
+
+def state_dir_path(workspace: Path, state_dir: str) -> Path:
+    """The state dir's absolute path, without following a link at the state dir itself (the agent could plant one).
+
+    Inside the workspace the path is taken as written; outside it, its parent is resolved (a user's own links).
+    """
+    if not state_dir or "\0" in state_dir:
+        raise UserError(f"state_dir = {state_dir!r}: not a usable directory name; see config.example.toml")
+    lexical = Path(os.path.normpath(workspace / Path(state_dir).expanduser()))
+    if lexical == workspace or lexical in workspace.parents:
+        raise UserError(
+            f"state_dir = {state_dir!r}: is the workspace or one of its parents, where the loop would mix its files "
+            "with yours; use a directory of its own (default .codex-self-iter)"
+        )
+    if workspace in lexical.parents:
+        return lexical
+    return lexical.parent.resolve() / lexical.name
