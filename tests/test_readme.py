@@ -41,6 +41,14 @@ def test_quickstart_command_ends_with_a_verified_stop(tmp_path: Path) -> None:
     assert "completion claim rejected: the project's checks fail" in done.stderr  # the demo's early claim
     assert "1/1 checks passed" in done.stdout
     assert (tmp_path / "qs" / "slug.py").read_text().count("re.findall") == 1
+    shown = re.search(r"```text\n(codex-self-iter: #1 0/1 checks passed.*?)```", README, re.DOTALL)
+    assert shown is not None
+    real = done.stderr.replace(str(tmp_path / "qs"), "/home/me/quickstart")
+    assert _untimed(shown.group(1)) in _untimed(real)  # the README's failing-check excerpt is the real output
+
+
+def _untimed(text: str) -> str:
+    return re.sub(r"in \d+\.\d+s", "in Ns", text)
 
 
 @pytest.mark.parametrize("script", ["quickstart.sh", "dev-test.sh", "run-local.sh", "invoke-codex-agent.sh"])

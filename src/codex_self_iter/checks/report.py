@@ -13,6 +13,8 @@ from typing import Any
 from codex_self_iter.state.fsio import read_json
 
 OUTPUT_TAIL_CHARS = 4000
+EXCERPT_LINES = 12  # what a person sees of a failing check; the full output is in its log files
+EXCERPT_LINE_CHARS = 200
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
@@ -61,6 +63,15 @@ class CheckResult:
         if self.status is CheckStatus.ERROR:
             return f"could not run: {self.error}"
         return self.status.value
+
+    def excerpt(self) -> dict[str, Any]:
+        """What status and the terminal show of a check that did not pass: the last lines and where its logs are."""
+        lines = [line for line in self.output_tail.splitlines() if line.strip()][-EXCERPT_LINES:]
+        return {
+            "outcome": self.describe(),
+            "tail": [_clip_end(line, EXCERPT_LINE_CHARS) for line in lines],
+            "logs": [path for path in (self.stdout_path, self.stderr_path) if path],
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -164,6 +175,18 @@ class CheckReport:
     def from_dict(cls, data: dict[str, Any]) -> CheckReport:
         """The inverse of to_dict; raises KeyError/ValueError/TypeError on a malformed dict."""
         return cls([CheckResult.from_dict(item) for item in data["results"]], str(data.get("digest", "")))
+
+
+def excerpt_lines(name: str, excerpt: dict[str, Any]) -> list[str]:
+    """A failing check for people: its outcome, the last lines of its output, and the paths of its full logs."""
+    lines = [f"{name}: {excerpt.get('outcome') or 'did not pass'}; the end of its output:"]
+    tail = [str(line) for line in excerpt.get("tail") or []]
+    lines += [f"  | {line}" for line in tail] or ["  | (no output)"]
+    logs = [str(path) for path in excerpt.get("logs") or []]
+    if logs:
+        rest = ", ".join(Path(path).name for path in logs[1:])
+        lines.append(f"  full log: {logs[0]}" + (f" (also {rest})" if rest else ""))
+    return lines
 
 
 def load_report(path: Path) -> CheckReport | None:

@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from codex_self_iter.checks.report import excerpt_lines
 from codex_self_iter.commands.loop_view import LoopView, observe
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.loop.reporter import human_duration
@@ -104,6 +105,10 @@ def print_status(report: dict[str, Any], out: TextIO) -> None:
     checks = report["last_checks"]
     if checks:
         print(f"  last checks: {checks['summary']} (iteration {checks['iteration']})", file=out)
+        for check in checks.get("checks") or []:
+            if isinstance(check, dict) and isinstance(check.get("excerpt"), dict):
+                for line in excerpt_lines(str(check.get("name")), check["excerpt"]):
+                    print(f"    {line}", file=out)
     elapsed = report["elapsed_sec"]
     print(
         f"  tokens: {report['tokens']:,} · agent calls: {report['agent_calls']} · "

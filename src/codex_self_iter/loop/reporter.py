@@ -27,6 +27,12 @@ class Reporter:
             self._clear_live()
             self._write(f"codex-self-iter: {text}\n")
 
+    def lines(self, lines: list[str]) -> None:
+        """Indented detail under the last progress line (e.g. a failing check's output)."""
+        if not self.quiet and lines:
+            self._clear_live()
+            self._write("".join(f"    {line}\n" for line in lines))
+
     def warn(self, text: str) -> None:
         """A warning, shown even when quiet."""
         self._clear_live()

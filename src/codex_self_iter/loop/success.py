@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from codex_self_iter.agent.control import ReviewerVerdict
-from codex_self_iter.checks.run import CheckReport, run_checks
+from codex_self_iter.checks.report import excerpt_lines
+from codex_self_iter.checks.run import CheckReport, CheckStatus, run_checks
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.state.runtime import Baseline, RuntimeState
 
@@ -21,6 +22,9 @@ def run_project_checks(ctx: LoopContext, state: RuntimeState, iteration: int, la
     ctx.reporter.info(f"#{iteration} running {len(ctx.checks)} check(s)")
     report = run_checks(ctx.checks, ctx.layout.workspace, out_dir, cancel=ctx.signals.cancelled)
     ctx.reporter.info(f"#{iteration} {report.summary()}")
+    for result in report.not_passed:
+        if result.status is not CheckStatus.CANCELLED:
+            ctx.reporter.lines(excerpt_lines(result.name, result.excerpt()))
     record = checks_record(report, iteration)
     state.last_checks = record
     ctx.journal.record("checks", label=label, **{key: value for key, value in record.items() if key != "prompt_text"})
@@ -35,7 +39,13 @@ def checks_record(report: CheckReport, iteration: int) -> dict[str, Any]:
         "summary": report.summary(),
         "prompt_text": report.summary_for_prompt(PROMPT_CHECK_CHARS),
         "checks": [
-            {"name": r.name, "status": r.status, "exit_code": r.exit_code, "duration_sec": round(r.duration_sec, 3)}
+            {
+                "name": r.name,
+                "status": r.status,
+                "exit_code": r.exit_code,
+                "duration_sec": round(r.duration_sec, 3),
+                **({"excerpt": r.excerpt()} if not r.passed else {}),
+            }
             for r in report.results
         ],
     }
