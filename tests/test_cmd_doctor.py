@@ -95,7 +95,10 @@ def test_a_missing_check_program_and_a_non_git_workspace(
     code, lines = doctor(tmp_path, capsys)
     assert code == 1
     assert line(lines, "no-such-checker-xyz not found").startswith("FAIL")
-    assert line(lines, "not a git work tree").startswith("warn")
+    assert line(lines, "is not a git repository: codex refuses to run there").startswith("FAIL")
+    assert "fix: git init && git add -A && git commit -m 'before the loop' (or set [codex] skip_git_repo_check" in (
+        "\n".join(lines)
+    )
 
 
 def test_doctor_as_a_subprocess(git_repo: Path) -> None:
@@ -124,3 +127,88 @@ def test_doctor_reports_the_sandbox_and_warns_on_bypass(tmp_path: Path, capsys: 
     main(["doctor", "--workspace", str(work)])
     out = capsys.readouterr().out
     assert "warn  sandbox: codex runs with --dangerously-bypass-approvals-and-sandbox" in out
+
+
+TEMPLATE = 'agent_command_template = "true {prompt_file}"\n'
+
+
+def test_a_non_git_workspace_is_a_warning_for_a_template_and_with_skip_git_repo_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plan.md").write_text("- [ ] x\n")
+    (tmp_path / "codex-self-iter.toml").write_text(TEMPLATE + 'checks = ["git --version"]\n')
+    code, lines = doctor(tmp_path, capsys)
+    assert code == 0, lines
+    assert line(lines, "is not a git work tree: the reviewer sees no diff").startswith("warn")
+    (tmp_path / "codex-self-iter.toml").write_text('checks = ["git --version"]\n[codex]\nskip_git_repo_check = true\n')
+    _, lines = doctor(tmp_path, capsys)
+    assert line(lines, "is not a git work tree").startswith("warn")
+
+
+def test_init_placeholder_task_fails_until_the_goal_is_written(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (git_repo / "TASK.md").unlink()
+    monkeypatch.chdir(git_repo)
+    assert main(["init"]) == 0
+    (git_repo / "codex-self-iter.toml").write_text(TEMPLATE + 'checks = ["git --version"]\n')
+    code, lines = doctor(git_repo, capsys)
+    assert code == 1
+    assert line(lines, "TASK.md still holds the placeholder `init` wrote").startswith("FAIL")
+    assert "      fix: describe the outcome you want in it (or `codex-self-iter init --goal TEXT --force`)" in lines
+    assert main(["init", "--goal", "make hello.txt say hello", "--force"]) == 0
+    (git_repo / "codex-self-iter.toml").write_text(TEMPLATE + 'checks = ["git --version"]\n')
+    code, lines = doctor(git_repo, capsys)
+    assert code == 0, lines
+    assert line(lines, "task: ").startswith("ok")
+
+
+def test_a_state_dir_that_cannot_be_written_fails(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Tests run as root, where chmod does not stop a write: a file where the state dir should be does.
+    (git_repo / "codex-self-iter.toml").write_text(
+        TEMPLATE + 'checks = ["git --version"]\nstate_dir = "plan.md/state"\n'
+    )
+    code, lines = doctor(git_repo, capsys)
+    assert code == 1
+    assert line(lines, f"state dir {git_repo / 'plan.md' / 'state'} cannot be created: ").startswith("FAIL")
+    assert "      fix: make it writable, or pass --state-dir DIR (state_dir in the config)" in lines
+    (git_repo / "codex-self-iter.toml").write_text(TEMPLATE + 'checks = ["git --version"]\nstate_dir = "TASK.md"\n')
+    code, lines = doctor(git_repo, capsys)
+    assert code == 1 and line(lines, "TASK.md is not a directory").startswith("FAIL")
+    (git_repo / "codex-self-iter.toml").write_text(TEMPLATE + 'checks = ["git --version"]\n')
+    (git_repo / ".codex-self-iter").mkdir()
+    code, lines = doctor(git_repo, capsys)
+    assert code == 0 and line(lines, "is writable").startswith("ok")
+    assert sorted(p.name for p in (git_repo / ".codex-self-iter").iterdir()) == []  # the write probe is gone
+
+
+def test_no_checks_warns_and_with_the_reviewer_off_fails(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (git_repo / "codex-self-iter.toml").write_text(TEMPLATE + "checks = []\n")
+    code, lines = doctor(git_repo, capsys)
+    assert code == 0 and line(lines, "success rests on the reviewer alone").startswith("warn")
+    assert (
+        '      fix: list the commands that prove the work is done: checks = ["python3 -m pytest -q"] in the config'
+        in (lines)
+    )
+    (git_repo / "codex-self-iter.toml").write_text(TEMPLATE + "checks = []\nreviewer = false\n")
+    code, lines = doctor(git_repo, capsys)
+    assert code == 1 and line(lines, "nothing verifies a completion claim").startswith("FAIL")
+
+
+def test_doctor_after_a_bare_init_is_not_ready_as_a_subprocess(git_repo: Path) -> None:
+    (git_repo / "TASK.md").unlink()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "codex_self_iter", *args],
+            cwd=git_repo,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+
+    assert cli("init").returncode == 0
+    done = cli("doctor", "--config", str(git_repo / "codex-self-iter.toml"))
+    assert done.returncode == 1
+    assert "FAIL  task: " in done.stdout and "still holds the placeholder" in done.stdout

@@ -15,6 +15,7 @@ from codex_self_iter.checks.run import CheckSpec
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.binary import INSTALL_HINT, find_codex
 from codex_self_iter.codex.probe import probe_codex
+from codex_self_iter.commands.init import TASK_PLACEHOLDER
 from codex_self_iter.errors import UserError
 from codex_self_iter.plugin.install import plugin_status
 from codex_self_iter.proc.process import run_process
@@ -76,11 +77,12 @@ def login_finding(binary: str) -> Finding:
     return Finding(WARN, f"codex login: {said}", "run `codex login` (or set CODEX_API_KEY) before `run`")
 
 
-def git_finding(workspace: Path) -> Finding:
-    """git present, and whether the workspace is a work tree (no-change detection and diffs use it)."""
+def git_finding(workspace: Path, codex_needs_it: bool) -> Finding:
+    """git present, and whether the workspace is a work tree (codex refuses to run elsewhere; diffs need it)."""
     git = shutil.which("git")
     if git is None:
-        return Finding(WARN, "git not found: change detection falls back to file hashes", "install git")
+        level = FAIL if codex_needs_it else WARN
+        return Finding(level, "git not found: codex needs a git repository, change detection falls back", "install git")
     try:
         done = subprocess.run(
             [git, "rev-parse", "--is-inside-work-tree"],
@@ -93,9 +95,39 @@ def git_finding(workspace: Path) -> Finding:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Finding(WARN, f"git does not answer in {workspace} ({exc})", "check the git installation")
-    if done.stdout.strip() != "true":
-        return Finding(WARN, f"{workspace} is not a git work tree: the reviewer sees no diff", "git init && git add -A")
-    return Finding(OK, f"git: {workspace} is a git work tree")
+    if done.stdout.strip() == "true":
+        return Finding(OK, f"git: {workspace} is a git work tree")
+    fix = "git init && git add -A && git commit -m 'before the loop'"
+    if codex_needs_it:
+        return Finding(
+            FAIL,
+            f"{workspace} is not a git repository: codex refuses to run there",
+            f"{fix} (or set [codex] skip_git_repo_check = true)",
+        )
+    return Finding(WARN, f"{workspace} is not a git work tree: the reviewer sees no diff", fix)
+
+
+def state_dir_finding(state_dir: Path) -> Finding:
+    """Whether the loop can create and write its state dir (run would stop with an error otherwise)."""
+    fix = "make it writable, or pass --state-dir DIR (state_dir in the config)"
+    if state_dir.exists():
+        if not state_dir.is_dir():
+            return Finding(FAIL, f"state dir {state_dir} is not a directory", f"remove or rename that file; or {fix}")
+        try:
+            handle, probe = tempfile.mkstemp(prefix=".doctor-", dir=state_dir)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as exc:
+            return Finding(FAIL, f"state dir {state_dir} is not writable ({exc.strerror})", fix)
+        return Finding(OK, f"state dir: {state_dir} is writable")
+    parent = state_dir.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return Finding(FAIL, f"state dir {state_dir} cannot be created: {parent} is a file", fix)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return Finding(FAIL, f"state dir {state_dir} cannot be created: {parent} is not writable", fix)
+    return Finding(OK, f"state dir: {state_dir} (created by the first run)")
 
 
 def inputs_findings(layout: Layout) -> list[Finding]:
@@ -106,17 +138,23 @@ def inputs_findings(layout: Layout) -> list[Finding]:
         found.append(Finding(OK, f"plan: {plan}"))
     else:
         found.append(Finding(FAIL, f"plan file {plan} is missing", "codex-self-iter init (or pass --plan-file)"))
-    if task.is_file():
+    if task.is_file() and TASK_PLACEHOLDER in task.read_text(encoding="utf-8", errors="replace"):
+        fix = "describe the outcome you want in it (or `codex-self-iter init --goal TEXT --force`)"
+        found.append(Finding(FAIL, f"task: {task} still holds the placeholder `init` wrote", fix))
+    elif task.is_file():
         found.append(Finding(OK, f"task: {task}"))
     else:
         found.append(Finding(WARN, f"task file {task} is missing (optional)", "write the objective into it"))
     return found
 
 
-def checks_finding(checks: list[CheckSpec], source: str, workspace: Path) -> Finding:
+def checks_finding(checks: list[CheckSpec], source: str, workspace: Path, reviewer: bool = True) -> Finding:
     """The checks that decide success, and whether their programs exist."""
+    fix = 'list the commands that prove the work is done: checks = ["python3 -m pytest -q"] in the config'
+    if not checks and not reviewer:
+        return Finding(FAIL, f"checks: {source} and reviewer = false: nothing verifies a completion claim", fix)
     if not checks:
-        return Finding(WARN, f"checks: {source}: success rests on the reviewer alone", 'set checks = ["..."]')
+        return Finding(WARN, f"checks: {source}: success rests on the reviewer alone", fix)
     for spec in checks:
         program = spec.argv[0]
         path = Path(program).expanduser()

@@ -20,6 +20,7 @@ from codex_self_iter.commands.diagnose import (
     login_finding,
     plugin_finding,
     python_finding,
+    state_dir_finding,
 )
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import fallback_layout, options_from
@@ -63,11 +64,12 @@ def diagnose(args: argparse.Namespace) -> list[Finding]:
         findings.append(sandbox_finding(settings.codex))
     if binary:
         findings.append(login_finding(binary))
-    findings.append(git_finding(workspace))
+    findings.append(git_finding(workspace, codex_needs_it=not template and not settings.codex.skip_git_repo_check))
     findings += inputs_findings(layout)
+    findings.append(state_dir_finding(layout.state_dir))
     try:
         checks, source = configured_checks(settings, workspace)
-        findings.append(checks_finding(checks, source, workspace))
+        findings.append(checks_finding(checks, source, workspace, settings.reviewer))
     except UserError as exc:
         findings.append(Finding(FAIL, f"checks: {exc}", "fix `checks` in the config"))
     findings.append(plugin_finding() if binary else Finding(WARN, "plugin: cannot tell without codex"))
