@@ -42,6 +42,12 @@ def _run_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clear-stop", action="store_true", help="remove a STOP sentinel left from before and run")
     parser.add_argument("--fresh", action="store_true", help="set aside runtime.json and start from fresh counters")
     parser.add_argument("--dry-run", action="store_true", help="render the next prompts and argv; call nothing")
+    parser.add_argument(
+        "--continue-on-blocked",
+        action="store_true",
+        default=None,
+        help="task queue: skip a blocked task and go on with the next (default: a blocked task stops the run)",
+    )
     parser.add_argument("--detach", action="store_true", help="run in the background, logging to logs/loop.log")
     parser.set_defaults(handler=_lazy("codex_self_iter.commands.run", "cmd_run"))
 

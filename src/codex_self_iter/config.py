@@ -72,6 +72,12 @@ class Settings(BaseModel):
     check_timeout_sec: float = Field(default=900, gt=0, description="Wall-clock limit per check.")
     checks_every_iteration: bool = Field(default=False, description="Run checks after every executor turn.")
 
+    # Task queue (tasks/NNN-<slug>.md).
+    tasks_dir: str = Field(default="tasks", description="Task files, relative to the workspace; run them in order.")
+    max_iterations_per_task: int = Field(default=0, ge=0, description="Iteration budget of each task; 0 = none.")
+    continue_on_blocked: bool = Field(default=False, description="A blocked task is skipped instead of stopping.")
+    max_followups: int = Field(default=2, ge=0, description="Rounds of follow-up tasks the final audit may add.")
+
     # Output.
     quiet: bool = Field(default=False, description="Only the final summary line.")
     heartbeat_sec: float = Field(default=30, gt=0, description="Seconds between progress lines on a non-TTY.")

@@ -15,6 +15,7 @@ class StopReason(StrEnum):
     STAGNATION = "stagnation"
     NO_CHANGE = "no_change"
     FALSE_COMPLETION = "false_completion"
+    AUDIT_REJECTED = "audit_rejected"
     USAGE_LIMIT = "usage_limit"
     AGENT_FAILURE = "agent_failure"
     AGENT_BLOCKED = "agent_blocked"
@@ -42,6 +43,7 @@ _EXIT_CODES: dict[StopReason, int] = {
     StopReason.STAGNATION: EXIT_GATE,
     StopReason.NO_CHANGE: EXIT_GATE,
     StopReason.FALSE_COMPLETION: EXIT_GATE,
+    StopReason.AUDIT_REJECTED: EXIT_GATE,
     StopReason.USAGE_LIMIT: EXIT_GATE,
     StopReason.AGENT_FAILURE: EXIT_AGENT,
     StopReason.AGENT_BLOCKED: EXIT_AGENT,

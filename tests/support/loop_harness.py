@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from codex_self_iter.loop.context import Deps
-from codex_self_iter.loop.launch import RunFlags, run_session
+from codex_self_iter.loop.launch import RunFlags
 from codex_self_iter.options import Options, prepare
+from codex_self_iter.tasks.driver import run as run_any
 
 FAKE_AGENT = Path(__file__).with_name("fake_agent.py")
 
@@ -115,5 +116,5 @@ def run_loop_in_process(
     )
     out = io.StringIO()
     time_source = time_source or FakeTime()
-    code = run_session(prepare(opts), flags or RunFlags(), time_source.deps(), out)
+    code = run_any(prepare(opts), flags or RunFlags(), time_source.deps(), out)  # the task queue when tasks/ exists
     return Run(code, out.getvalue(), workspace / ".codex-self-iter")

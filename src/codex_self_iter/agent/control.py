@@ -40,6 +40,22 @@ class ReviewerVerdict(_Block):
     )
 
 
+class AuditGap(_Block):
+    """One gap the final audit found: it becomes a follow-up task file."""
+
+    title: str = Field(description="A short title for the follow-up task.")
+    details: str = Field(default="", description="What is missing or wrong, and where.")
+    done_when: list[str] = Field(description="Checkable done criteria of the follow-up task (at least one).")
+
+
+class AuditVerdict(_Block):
+    """The reviewer's final audit of a task queue against the whole objective."""
+
+    verdict: Literal["approve", "reject"] = Field(description="approve | reject")
+    reasons: list[str] = Field(default_factory=list, description="Why.")
+    gaps: list[AuditGap] = Field(default_factory=list, description="Each gap as a follow-up task (when rejecting).")
+
+
 class PlannerResult(_Block):
     """The planner's next goal."""
 
@@ -48,11 +64,12 @@ class PlannerResult(_Block):
     stop: bool = Field(default=False, description="True when there is nothing left the agent can do.")
 
 
-ControlBlock = ExecutorReport | ReviewerVerdict | PlannerResult
+ControlBlock = ExecutorReport | ReviewerVerdict | PlannerResult | AuditVerdict
 MODELS: dict[Role, type[_Block]] = {
     Role.EXECUTOR: ExecutorReport,
     Role.REVIEWER: ReviewerVerdict,
     Role.PLANNER: PlannerResult,
+    Role.AUDITOR: AuditVerdict,
 }
 
 
@@ -114,6 +131,11 @@ def parse_control_block(role: Role, message: str, max_goal_chars: int = MAX_GOAL
 
 
 def _goal_problem(block: _Block, max_goal_chars: int) -> str:
+    if isinstance(block, AuditVerdict):
+        if block.verdict == "reject" and not block.gaps:
+            return '"gaps" is empty; a rejection must name each gap as a follow-up task with done_when criteria'
+        if any(not gap.title or not [c for c in gap.done_when if c.strip()] for gap in block.gaps):
+            return 'every gap needs a non-empty "title" and at least one "done_when" criterion'
     goal = getattr(block, "next_goal", "")
     needs_goal = (
         (isinstance(block, ExecutorReport) and block.status != "complete")
@@ -144,11 +166,12 @@ def json_schema(role: Role) -> dict[str, Any]:
 def _json_schema(role: Role) -> dict[str, Any]:
     # Generating the schema takes pydantic about a millisecond; the loop writes one per agent call.
     schema = MODELS[role].model_json_schema()
-    props: dict[str, Any] = schema["properties"]
-    for prop in props.values():
-        prop.pop("default", None)
-        prop.pop("title", None)
-    schema.pop("title", None)
-    schema["required"] = sorted(props)
-    schema["additionalProperties"] = False
+    for part in [schema, *schema.get("$defs", {}).values()]:  # nested objects must be strict too
+        props: dict[str, Any] = part["properties"]
+        for prop in props.values():
+            prop.pop("default", None)
+            prop.pop("title", None)
+        part.pop("title", None)
+        part["required"] = sorted(props)
+        part["additionalProperties"] = False
     return schema

@@ -12,11 +12,12 @@ from codex_self_iter.proc.process import ProcessHandle
 
 
 class Role(StrEnum):
-    """The three prompts the loop hands to the agent."""
+    """The prompts the loop hands to the agent."""
 
     PLANNER = "planner"
     EXECUTOR = "executor"
     REVIEWER = "reviewer"
+    AUDITOR = "auditor"  # the reviewer's final audit of a task queue against the whole TASK.md
 
 
 class FailureKind(StrEnum):

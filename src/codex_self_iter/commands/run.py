@@ -7,7 +7,7 @@ import sys
 
 from codex_self_iter.commands.target import options_from
 from codex_self_iter.errors import UserError
-from codex_self_iter.loop.launch import RunFlags, run_session
+from codex_self_iter.loop.launch import RunFlags
 from codex_self_iter.options import prepare
 
 __all__ = ["cmd_run", "options_from"]
@@ -26,4 +26,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         from codex_self_iter.commands.detach import detach
 
         return detach(prepared, args.argv, args.clear_stop, sys.stdout)
-    return run_session(prepared, RunFlags(clear_stop=args.clear_stop, fresh=args.fresh))
+    from codex_self_iter.tasks.driver import run
+
+    return run(prepared, RunFlags(clear_stop=args.clear_stop, fresh=args.fresh))

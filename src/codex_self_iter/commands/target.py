@@ -26,6 +26,7 @@ def options_from(args: argparse.Namespace) -> Options:
         config=args.config,
         max_iterations=getattr(args, "max_iterations", None),
         quiet=getattr(args, "quiet", None),
+        extra={"continue_on_blocked": True} if getattr(args, "continue_on_blocked", None) else {},
     )
 
 

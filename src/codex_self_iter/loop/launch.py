@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -64,7 +66,25 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
 def run_session(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: TextIO | None = None) -> int:
     """Run a loop to its stop and return the exit code."""
     deps = deps or Deps()
-    out = out or sys.stdout
+    with open_session(prepared, flags, deps) as (ctx, state):
+        record_baseline(ctx, state)
+        result = run_loop(ctx, state)
+    return print_end(out or sys.stdout, result.exit_code, lambda stream: print_summary(ctx, state, result, stream))
+
+
+def print_end(out: TextIO, exit_code: int, write: Callable[[TextIO], None]) -> int:
+    """Print the end of a run and return its exit code; a reader that went away does not change that code."""
+    try:
+        write(out)
+        out.flush()
+    except BrokenPipeError:
+        raise OutputClosed(exit_code) from None  # nobody reads the summary; the exit code still counts
+    return exit_code
+
+
+@contextmanager
+def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tuple[LoopContext, RuntimeState]]:
+    """Hold the lock with the saved state resumed and the stop signals installed (a task queue runs inside one)."""
     layout = prepared.layout
     _check_stop_files(layout.stop_file, layout.global_stop_file, flags.clear_stop)
     ctx = build_context(prepared, deps)
@@ -85,16 +105,9 @@ def run_session(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, o
         _announce(ctx)
         ctx.signals.install()
         try:
-            _baseline(ctx, state)
-            result = run_loop(ctx, state)
+            yield ctx, state
         finally:
             ctx.signals.restore()
-    try:
-        print_summary(ctx, state, result, out)
-        out.flush()
-    except BrokenPipeError:
-        raise OutputClosed(result.exit_code) from None  # nobody reads the summary; the exit code still counts
-    return result.exit_code
 
 
 def _check_stop_files(stop_file: Path, global_stop: Path, clear: bool) -> None:
@@ -139,7 +152,8 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
     return state
 
 
-def _baseline(ctx: LoopContext, state: RuntimeState) -> None:
+def record_baseline(ctx: LoopContext, state: RuntimeState) -> None:
+    """Record the checks and the workspace fingerprint before this episode's first iteration (once)."""
     if state.baseline is not None:
         return
     fingerprint = take_fingerprint(ctx.layout.workspace, ctx.state_exclude)

@@ -15,6 +15,8 @@ SHAPES = {
     Role.EXECUTOR: '{"status": "continue|complete|blocked", "summary": "...", "next_goal": "...", "evidence": ["..."]}',
     Role.REVIEWER: '{"verdict": "approve|reject", "reasons": ["..."], "next_goal": "...", "no_change_needed": false}',
     Role.PLANNER: '{"next_goal": "...", "summary": "...", "stop": false}',
+    Role.AUDITOR: '{"verdict": "approve|reject", "reasons": ["..."], "gaps": [{"title": "...", "details": "...", '
+    '"done_when": ["..."]}]}',
 }
 
 

@@ -21,6 +21,7 @@ class Layout:
     stop_file: Path
     global_stop_file: Path
     lock_file: Path
+    context_file: Path | None = None  # the whole objective, shown beside a queued task's own file
 
     @classmethod
     def create(

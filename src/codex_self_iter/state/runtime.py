@@ -98,6 +98,7 @@ class RuntimeState(BaseModel):
     run_first_iteration: int = 0
     run_first_tokens: int = 0
     completed: bool = False
+    task: str | None = None  # the task file this episode works on (task queue), else None
     stop_reason: str | None = None
     clean_exit: bool = True
 

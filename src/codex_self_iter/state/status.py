@@ -36,6 +36,7 @@ def write_status(
         "call_iteration": call_iteration,
         "call_started_at": now if agent_pid is not None else None,
         "iteration": state.iteration,
+        "task": state.task,
         "goal": state.goal,
         "goal_history": state.goal_history[-10:],
         "streaks": state.streaks.model_dump(),

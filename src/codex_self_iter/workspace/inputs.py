@@ -27,6 +27,11 @@ def read_inputs(layout: Layout) -> Inputs:
         )
     plan = _read(layout.plan_file, "plan")
     task = _read(layout.task_file, "task") if layout.task_file.exists() else ""
+    context = layout.context_file
+    if context is not None and context.is_file():
+        # A queued task: its own file first, the whole objective after it, for context.
+        whole = _read(context, "task").strip()
+        task += f"\n\n---\nThe whole objective ({context.name}), for context; work on the task above:\n\n{whole}\n"
     return Inputs(task=task, plan=plan, task_hash=hashlib.sha256(task.encode("utf-8")).hexdigest())
 
 

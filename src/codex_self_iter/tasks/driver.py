@@ -1,0 +1,167 @@
+"""`run` with a task queue: one loop episode per task file, in order, then the final audit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from codex_self_iter.errors import UserError
+from codex_self_iter.loop import gates
+from codex_self_iter.loop.context import Deps, LoopContext
+from codex_self_iter.loop.core import LoopResult
+from codex_self_iter.loop.launch import RunFlags, open_session, print_end, run_session
+from codex_self_iter.loop.summary import print_summary
+from codex_self_iter.options import Prepared
+from codex_self_iter.outcome import StopReason, exit_code_for
+from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.runtime import RuntimeState, save_runtime
+from codex_self_iter.state.status import write_status
+from codex_self_iter.tasks.audit import final_audit
+from codex_self_iter.tasks.episode import run_task
+from codex_self_iter.tasks.files import TaskFile, scan_tasks
+from codex_self_iter.tasks.queue import QueueState, load_queue, save_queue, task_line
+from codex_self_iter.workspace.fingerprint import take_fingerprint
+
+
+def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: TextIO | None = None) -> int:
+    """The task queue when the tasks directory holds task files, else the single-objective loop."""
+    files = scan_tasks(tasks_dir(prepared), prepared.layout.workspace)
+    if files is None:
+        return run_session(prepared, flags, deps, out)
+    deps, out = deps or Deps(), out or sys.stdout
+    verified = _verified_before(prepared.layout.runtime_file)
+    with open_session(prepared, flags, deps) as (ctx, state):
+        queue = load_queue(ctx.layout.state_dir)
+        result = _drive(ctx, state, queue, verified)
+
+    def write(stream: TextIO) -> None:
+        print_summary(ctx, state, result, stream)
+        print_queue(queue, stream)
+
+    return print_end(out, result.exit_code, write)
+
+
+def tasks_dir(prepared: Prepared) -> Path:
+    """The workspace's tasks directory."""
+    return prepared.layout.workspace / prepared.settings.tasks_dir
+
+
+def _verified_before(runtime_file: Path) -> str | None:
+    """The task whose episode the last run verified, read before the session resumes (and resets) the state."""
+    data = read_json(runtime_file)
+    if isinstance(data, dict) and data.get("completed") and isinstance(data.get("task"), str):
+        return str(data["task"])
+    return None
+
+
+def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: str | None) -> LoopResult:
+    skipped: set[str] = set()  # tasks blocked in this run (continue_on_blocked)
+    folder = ctx.layout.workspace / ctx.settings.tasks_dir
+    while True:
+        try:
+            files = _refresh(ctx, state, queue, folder, verified)
+        except UserError as exc:
+            return _finish(ctx, state, gates.Stop(StopReason.BAD_INPUT, str(exc)))
+        verified = None
+        record = queue.next_task(skipped)
+        if record is None:
+            stop = _after_last_task(ctx, state, queue, files, folder, skipped)
+            save_queue(ctx.layout.state_dir, queue)
+            if stop is None:
+                continue
+            return _finish(ctx, state, stop)
+        task = next(t for t in files if t.id == record.id)
+        result = run_task(ctx, state, queue, record, task)
+        if result.reason is StopReason.COMPLETE:
+            _mark(ctx, state, queue, record.id, "done", f"verified at iteration {state.iteration}")
+            continue
+        if result.reason is StopReason.AGENT_BLOCKED:
+            _mark(ctx, state, queue, record.id, "blocked", result.detail)
+            if ctx.settings.continue_on_blocked:
+                skipped.add(record.id)
+                ctx.reporter.warn(f"task {record.id} is blocked; continuing with the next (continue_on_blocked)")
+                continue
+            detail = f"task {record.id} ({record.title}) is blocked: {result.detail}"
+        else:
+            record.outcome = f"stopped: {result.reason.value}"
+            save_queue(ctx.layout.state_dir, queue)
+            detail = result.detail if result.detail.startswith("task ") else f"task {record.id}: {result.detail}"
+        write_status(ctx, state, "stopped", exit_code=result.exit_code, detail=detail)
+        return LoopResult(result.reason, detail, result.exit_code)
+
+
+def _refresh(
+    ctx: LoopContext, state: RuntimeState, queue: QueueState, folder: Path, verified: str | None
+) -> list[TaskFile]:
+    """Re-read the task files (edits of pending ones count), note edits of done ones, settle a verified task."""
+    files = scan_tasks(folder, ctx.layout.workspace)
+    if files is None:
+        raise UserError(f"{folder}: the tasks directory disappeared during the run; restore it")
+    for note in queue.reconcile(files, ctx.layout.workspace):
+        ctx.reporter.warn(note)
+        ctx.journal.record("task_edited", iteration=state.iteration, note=note)
+    current = queue.current()
+    if verified is not None and current is not None and current.id == verified:
+        _mark(ctx, state, queue, verified, "done", "verified (recorded after a restart)")
+    if queue.base_head is None:
+        queue.base_head = take_fingerprint(ctx.layout.workspace, ctx.state_exclude).head
+    save_queue(ctx.layout.state_dir, queue)
+    return files
+
+
+def _after_last_task(
+    ctx: LoopContext, state: RuntimeState, queue: QueueState, files: list[TaskFile], folder: Path, skipped: set[str]
+) -> gates.Stop | None:
+    blocked = [t.id for t in queue.tasks if t.state == "blocked"]
+    if skipped or blocked:
+        names = ", ".join(blocked)
+        return gates.Stop(StopReason.AGENT_BLOCKED, f"task(s) {names} blocked; the other tasks are done")
+    if queue.audit.verdict == "approve":
+        state.completed = True
+        return gates.Stop(StopReason.COMPLETE, "every task is verified and the final audit approved earlier")
+    if not ctx.settings.reviewer:
+        state.completed = True
+        return gates.Stop(StopReason.COMPLETE, "every task is verified (reviewer off: no final audit)")
+    return final_audit(ctx, state, queue, files, folder)
+
+
+def _mark(ctx: LoopContext, state: RuntimeState, queue: QueueState, task_id: str, to: str, outcome: str) -> None:
+    record = queue.get(task_id)
+    assert record is not None
+    record.state = "done" if to == "done" else "blocked"
+    record.outcome, record.finished_iteration = outcome, state.iteration
+    task = next(
+        (
+            t
+            for t in (scan_tasks(ctx.layout.workspace / ctx.settings.tasks_dir, ctx.layout.workspace) or [])
+            if t.id == task_id
+        ),
+        None,
+    )
+    if task is not None:
+        record.digest = task.digest  # the version that was verified; later edits are reported
+    save_queue(ctx.layout.state_dir, queue)
+    ctx.journal.record(f"task_{record.state}", task=task_id, iteration=state.iteration, outcome=outcome)
+    ctx.reporter.info(f"task {task_id} {record.state}: {outcome}")
+
+
+def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> LoopResult:
+    state.stop_reason, state.clean_exit = stop.reason.value, True
+    code = exit_code_for(stop.reason)
+    save_runtime(ctx.layout.runtime_file, state)
+    write_status(
+        ctx, state, "complete" if stop.reason is StopReason.COMPLETE else "stopped", exit_code=code, detail=stop.detail
+    )
+    ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)
+    return LoopResult(stop.reason, stop.detail, code)
+
+
+def print_queue(queue: QueueState, out: TextIO) -> None:
+    """Every task's outcome, and the audit's, under the run's summary."""
+    done = sum(t.state == "done" for t in queue.tasks)
+    audit = queue.audit
+    verdict = f"final audit: {audit.verdict} (round {audit.rounds + 1})" if audit.verdict else "final audit: not yet"
+    print(f"  tasks: {done}/{len(queue.tasks)} done · {verdict}", file=out)
+    for record in queue.tasks:
+        print(f"    {task_line(record)}", file=out)

@@ -1,0 +1,132 @@
+"""The queue's state (<state-dir>/tasks.json): which tasks are done, in progress, blocked or pending."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.tasks.files import TaskFile
+
+QUEUE_FILE = "tasks.json"
+TaskState = Literal["pending", "in_progress", "done", "blocked"]
+MARKS: dict[str, str] = {"done": "[x]", "in_progress": "[~]", "blocked": "[!]", "pending": "[ ]"}
+
+
+class TaskRecord(BaseModel):
+    """What the queue knows about one task."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    file: str
+    title: str
+    origin: str = "user"
+    state: TaskState = "pending"
+    digest: str = ""
+    started_iteration: int | None = None
+    finished_iteration: int | None = None
+    outcome: str = ""
+    budget: int = 0  # max_iterations_per_task when it started (0 = none), for `status`
+    edited_after_done: bool = False
+
+
+class AuditRecord(BaseModel):
+    """The final audit: how many follow-up rounds it started and its last verdict."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rounds: int = 0
+    verdict: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+    iteration: int | None = None
+
+
+class QueueState(BaseModel):
+    """The whole queue, in task order."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = 1
+    tasks: list[TaskRecord] = Field(default_factory=list)
+    audit: AuditRecord = Field(default_factory=AuditRecord)
+    base_head: str | None = None
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The record of a task, or None."""
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def current(self) -> TaskRecord | None:
+        """The task in progress, if any."""
+        return next((t for t in self.tasks if t.state == "in_progress"), None)
+
+    def reconcile(self, files: list[TaskFile], workspace: Path) -> list[str]:
+        """Bring the queue in line with the task files; returns notes about done tasks edited afterwards."""
+        notes: list[str] = []
+        records = {t.id: t for t in self.tasks}
+        merged: list[TaskRecord] = []
+        for task in files:
+            record = records.get(task.id)
+            rel = _relative(task.path, workspace)
+            if record is None:
+                record = TaskRecord(id=task.id, file=rel, title=task.title, origin=task.origin)
+                if task.origin != "audit":
+                    self.audit = AuditRecord()  # the user added work: the audit looks again, with fresh rounds
+            elif record.state in ("pending", "blocked") or (record.state == "in_progress" and not record.digest):
+                record.file, record.title, record.origin = rel, task.title, task.origin
+            elif record.state == "done" and record.digest != task.digest and not record.edited_after_done:
+                record.edited_after_done = True
+                notes.append(f"{rel}: task {task.id} was edited after it was done; it is not run again")
+            merged.append(record)
+        self.tasks = merged
+        return notes
+
+    def next_task(self, skip: set[str]) -> TaskRecord | None:
+        """The task to work on next: the one in progress, else the first pending or blocked one not in skip."""
+        current = self.current()
+        if current is not None:
+            return current
+        return next((t for t in self.tasks if t.state in ("pending", "blocked") and t.id not in skip), None)
+
+
+def queue_path(state_dir: Path) -> Path:
+    """Where the queue's state lives."""
+    return state_dir / QUEUE_FILE
+
+
+def load_queue(state_dir: Path) -> QueueState:
+    """The saved queue, or an empty one (a corrupt file is rebuilt from the task files)."""
+    data = read_json(queue_path(state_dir))
+    if not isinstance(data, dict):
+        return QueueState()
+    try:
+        return QueueState.model_validate(data)
+    except ValidationError:
+        return QueueState()
+
+
+def save_queue(state_dir: Path, queue: QueueState) -> None:
+    """Write the queue atomically and durably."""
+    atomic_write_json(queue_path(state_dir), queue.model_dump(mode="json"), durable=True)
+
+
+def _relative(path: Path, workspace: Path) -> str:
+    try:
+        return str(path.relative_to(workspace))
+    except ValueError:
+        return str(path)
+
+
+def task_line(record: TaskRecord, with_file: bool = False, iteration: int | None = None) -> str:
+    """`[x] 001 Title — outcome` (with the file, or `iteration k/N` for the task in progress)."""
+    text = f"{MARKS[record.state]} {record.id} {record.title}"
+    if with_file:
+        text += f" ({record.file}, from {record.origin})"
+    if record.state == "in_progress" and iteration is not None and record.started_iteration is not None:
+        done = max(0, iteration - record.started_iteration)
+        text += f" — iteration {done}/{record.budget}" if record.budget else f" — iteration {done}"
+    elif record.outcome:
+        text += f" — {record.outcome}"
+    return text
