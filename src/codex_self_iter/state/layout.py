@@ -85,6 +85,11 @@ class Layout:
         return self.state_dir / "runtime.json"
 
     @property
+    def queue_file(self) -> Path:
+        """The task queue's state: which task files are done, in progress, blocked or pending."""
+        return self.state_dir / "tasks.json"
+
+    @property
     def holder_file(self) -> Path:
         """Who holds the lock (pid, start time), for the message a second loop prints."""
         return self.state_dir / "lock-holder.json"

@@ -19,7 +19,7 @@ from codex_self_iter.state.runtime import RuntimeState, save_runtime
 from codex_self_iter.state.status import write_status
 from codex_self_iter.tasks.audit import final_audit
 from codex_self_iter.tasks.episode import run_task
-from codex_self_iter.tasks.files import TaskFile, scan_tasks
+from codex_self_iter.tasks.files import TaskFile, file_digest, scan_tasks
 from codex_self_iter.tasks.queue import QueueState, load_queue, save_queue, task_line
 from codex_self_iter.workspace.fingerprint import take_fingerprint
 
@@ -32,7 +32,7 @@ def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: Text
     deps, out = deps or Deps(), out or sys.stdout
     verified = _verified_before(prepared.layout.runtime_file)
     with open_session(prepared, flags, deps) as (ctx, state):
-        queue = load_queue(ctx.layout.state_dir)
+        queue = load_queue(ctx.layout.queue_file)
         result = _drive(ctx, state, queue, verified)
 
     def write(stream: TextIO) -> None:
@@ -67,7 +67,7 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
         record = queue.next_task(skipped)
         if record is None:
             stop = _after_last_task(ctx, state, queue, files, folder, skipped)
-            save_queue(ctx.layout.state_dir, queue)
+            save_queue(ctx.layout.queue_file, queue)
             if stop is None:
                 continue
             return _finish(ctx, state, stop)
@@ -85,7 +85,7 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
             detail = f"task {record.id} ({record.title}) is blocked: {result.detail}"
         else:
             record.outcome = f"stopped: {result.reason.value}"
-            save_queue(ctx.layout.state_dir, queue)
+            save_queue(ctx.layout.queue_file, queue)
             detail = result.detail if result.detail.startswith("task ") else f"task {record.id}: {result.detail}"
         write_status(ctx, state, "stopped", exit_code=result.exit_code, detail=detail)
         return LoopResult(result.reason, detail, result.exit_code)
@@ -106,7 +106,7 @@ def _refresh(
         _mark(ctx, state, queue, verified, "done", "verified (recorded after a restart)")
     if queue.base_head is None:
         queue.base_head = take_fingerprint(ctx.layout.workspace, ctx.state_exclude).head
-    save_queue(ctx.layout.state_dir, queue)
+    save_queue(ctx.layout.queue_file, queue)
     return files
 
 
@@ -131,17 +131,8 @@ def _mark(ctx: LoopContext, state: RuntimeState, queue: QueueState, task_id: str
     assert record is not None
     record.state = "done" if to == "done" else "blocked"
     record.outcome, record.finished_iteration = outcome, state.iteration
-    task = next(
-        (
-            t
-            for t in (scan_tasks(ctx.layout.workspace / ctx.settings.tasks_dir, ctx.layout.workspace) or [])
-            if t.id == task_id
-        ),
-        None,
-    )
-    if task is not None:
-        record.digest = task.digest  # the version that was verified; later edits are reported
-    save_queue(ctx.layout.state_dir, queue)
+    record.digest = file_digest(ctx.layout.workspace / record.file)  # the version verified; later edits are reported
+    save_queue(ctx.layout.queue_file, queue)
     ctx.journal.record(f"task_{record.state}", task=task_id, iteration=state.iteration, outcome=outcome)
     ctx.reporter.info(f"task {task_id} {record.state}: {outcome}")
 

@@ -76,8 +76,20 @@ def read_task(path: Path, workspace: Path) -> TaskFile:
         raise UserError(f"{shown}: no done criteria; add a '## Done when' section with at least one '- ' item")
     title = next((line[2:].strip() for line in body.splitlines() if line.startswith("# ")), "")
     number = f"{int(match.group(1)):03d}"
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return TaskFile(number, path, title or match.group(2).replace("-", " "), done, origin, text, digest)
+    return TaskFile(number, path, title or match.group(2).replace("-", " "), done, origin, text, text_digest(text))
+
+
+def text_digest(text: str) -> str:
+    """What tells one version of a task file from another."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    """The digest of a task file as it is now ("" when it cannot be read)."""
+    try:
+        return text_digest(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _front_matter(text: str, shown: str) -> tuple[str, str]:
@@ -94,7 +106,7 @@ def _front_matter(text: str, shown: str) -> tuple[str, str]:
             continue
         key, sep, value = line.partition(":")
         if not sep or key.strip() != "origin":
-            raise UserError(f"{shown}: front matter: {key.strip() or line!r}: unknown key; only 'origin' is read")
+            raise UserError(f"{shown}: front matter: {key.strip() or line.strip()}: unknown key; only 'origin' is read")
         origin = value.strip()
         if origin not in ORIGINS:
             raise UserError(f"{shown}: front matter: origin: {origin!r}; use one of {', '.join(ORIGINS)}")

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from codex_self_iter.state.fsio import atomic_write_json, read_json
 from codex_self_iter.tasks.files import TaskFile
 
-QUEUE_FILE = "tasks.json"
 TaskState = Literal["pending", "in_progress", "done", "blocked"]
 MARKS: dict[str, str] = {"done": "[x]", "in_progress": "[~]", "blocked": "[!]", "pending": "[ ]"}
 
@@ -91,14 +90,9 @@ class QueueState(BaseModel):
         return next((t for t in self.tasks if t.state in ("pending", "blocked") and t.id not in skip), None)
 
 
-def queue_path(state_dir: Path) -> Path:
-    """Where the queue's state lives."""
-    return state_dir / QUEUE_FILE
-
-
-def load_queue(state_dir: Path) -> QueueState:
-    """The saved queue, or an empty one (a corrupt file is rebuilt from the task files)."""
-    data = read_json(queue_path(state_dir))
+def load_queue(path: Path) -> QueueState:
+    """The saved queue (Layout.queue_file), or an empty one (a corrupt file is rebuilt from the task files)."""
+    data = read_json(path)
     if not isinstance(data, dict):
         return QueueState()
     try:
@@ -107,9 +101,9 @@ def load_queue(state_dir: Path) -> QueueState:
         return QueueState()
 
 
-def save_queue(state_dir: Path, queue: QueueState) -> None:
+def save_queue(path: Path, queue: QueueState) -> None:
     """Write the queue atomically and durably."""
-    atomic_write_json(queue_path(state_dir), queue.model_dump(mode="json"), durable=True)
+    atomic_write_json(path, queue.model_dump(mode="json"), durable=True)
 
 
 def _relative(path: Path, workspace: Path) -> str:
