@@ -16,10 +16,11 @@ from codex_self_iter.errors import LockHeldError, UserError
 from codex_self_iter.loop.context import Deps
 from codex_self_iter.loop.launch import build_context
 from codex_self_iter.options import DEFAULT_CONFIG_NAME, Prepared
-from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, read_json
+from codex_self_iter.state.fsio import PRIVATE_FILE_MODE
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.loop_lock import describe_holder, is_locked
 from codex_self_iter.state.nofollow import open_file
+from codex_self_iter.state.snapshot import Phase, read_snapshot
 from codex_self_iter.state.stop_request import stop_file_present
 
 STARTUP_WAIT_SEC = 20.0
@@ -77,8 +78,8 @@ def detach(prepared: Prepared, argv: Sequence[str], clear_stop: bool, out: TextI
 
 def _past_startup(layout: Layout, pid: int) -> bool:
     """True once the loop of pid holds the lock and has got past its baseline (its setup errors come before)."""
-    status = read_json(layout.status_file)
-    return isinstance(status, dict) and status.get("pid") == pid and status.get("state") not in (None, "starting")
+    status, _ = read_snapshot(layout.status_file)
+    return status is not None and status.pid == pid and status.state not in (None, Phase.STARTING)
 
 
 def _announce(prepared: Prepared, pid: int, started: bool, out: TextIO) -> None:

@@ -6,16 +6,62 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
+
+from pydantic import BaseModel
 
 from codex_self_iter.checks.report import excerpt_lines
-from codex_self_iter.commands.loop_view import LoopView, observe
+from codex_self_iter.commands.loop_view import UNKNOWN, LoopView, observe
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.loop.reporter import human_duration
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.records import ChecksSummary
+from codex_self_iter.state.snapshot import Phase, StatusSnapshot
 from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
 
 STATUS_JSON_VERSION = 1
+
+
+class CallView(BaseModel):
+    """The agent call under way."""
+
+    iteration: int
+    role: str
+    agent_pid: int
+    started_at: float | None
+    elapsed_sec: float | None
+
+
+class StatusReport(BaseModel):
+    """The documented `status --json` object: status.json seen together with the lock, the pid and STOP."""
+
+    version: int = STATUS_JSON_VERSION
+    state: str
+    running: bool
+    summary: str = ""
+    pid: int | None
+    pid_alive: bool
+    lock_held: bool
+    iteration: int
+    call: CallView | None
+    goal: str | None
+    streaks: dict[str, int]  # only the streaks that are not zero
+    backoff_until: float | None
+    backoff_reason: str | None
+    last_checks: ChecksSummary | None
+    tokens: int
+    agent_calls: int
+    agent_seconds: float
+    started_at: float | None
+    updated_at: float | None
+    elapsed_sec: float | None
+    stop_reason: str | None
+    stop_detail: str | None
+    exit_code: int | None
+    stop_requested: str | None
+    problem: str | None
+    workspace: str
+    state_dir: str
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -24,126 +70,114 @@ def cmd_status(args: argparse.Namespace) -> int:
     require_state(layout)
     report = status_report(layout, observe(layout), time.time())
     if args.json:
-        print(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+        print(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False, default=str))
     else:
         print_status(report, sys.stdout)
     return 0
 
 
-def status_report(layout: Layout, view: LoopView, now: float) -> dict[str, Any]:
-    """The documented `status --json` object."""
+def status_report(layout: Layout, view: LoopView, now: float) -> StatusReport:
+    """The `status --json` object of this view of the loop."""
     snap = view.snapshot
-    totals: dict[str, Any] = snap["totals"] if isinstance(snap.get("totals"), dict) else {}
-    started = _number(snap.get("started_at"))
-    elapsed = now - started if view.running and started else _number(snap.get("elapsed_sec"))
+    started = snap.started_at
+    elapsed = now - started if view.running and started else snap.elapsed_sec
     stop_file = stop_file_present((layout.stop_file, layout.global_stop_file))
-    report: dict[str, Any] = {
-        "version": STATUS_JSON_VERSION,
-        "state": view.state,
-        "running": view.running,
-        "pid": view.pid,
-        "pid_alive": view.pid_alive,
-        "lock_held": view.lock_held,
-        "iteration": snap.get("iteration", 0),
-        "call": _call(snap, now) if view.running else None,
-        "goal": snap.get("goal"),
-        "streaks": {k: v for k, v in (snap.get("streaks") or {}).items() if v},
-        "backoff_until": snap.get("backoff_until") if view.state == "backing_off" else None,
-        "backoff_reason": snap.get("backoff_reason") if view.state == "backing_off" else None,
-        "last_checks": _checks(snap.get("last_checks")),
-        "tokens": int(totals.get("tokens") or 0),
-        "agent_calls": int(totals.get("agent_calls") or 0),
-        "agent_seconds": float(totals.get("agent_seconds") or 0.0),
-        "started_at": started,
-        "updated_at": snap.get("updated_at"),
-        "elapsed_sec": round(elapsed, 1) if elapsed is not None else None,
-        "stop_reason": snap.get("stop_reason") if not view.running else None,
-        "stop_detail": snap.get("stop_detail") if not view.running else None,
-        "exit_code": snap.get("exit_code") if not view.running else None,
-        "stop_requested": read_stop_reason(stop_file) if stop_file else None,
-        "problem": view.problem or None,
-        "workspace": str(layout.workspace),
-        "state_dir": str(layout.state_dir),
-    }
-    report["summary"] = headline(report, now)
-    return report
+    backing_off = view.state == Phase.BACKING_OFF
+    ended = not view.running
+    report = StatusReport(
+        state=view.state,
+        running=view.running,
+        pid=view.pid,
+        pid_alive=view.pid_alive,
+        lock_held=view.lock_held,
+        iteration=snap.iteration,
+        call=_call(snap, now) if view.running else None,
+        goal=snap.goal,
+        streaks={k: v for k, v in snap.streaks.model_dump().items() if v},
+        backoff_until=snap.backoff_until if backing_off else None,
+        backoff_reason=snap.backoff_reason if backing_off else None,
+        last_checks=ChecksSummary.model_validate(snap.last_checks.model_dump()) if snap.last_checks else None,
+        tokens=snap.totals.tokens,
+        agent_calls=snap.totals.agent_calls,
+        agent_seconds=snap.totals.agent_seconds,
+        started_at=started,
+        updated_at=snap.updated_at,
+        elapsed_sec=round(elapsed, 1) if elapsed is not None else None,
+        stop_reason=snap.stop_reason if ended else None,
+        stop_detail=snap.stop_detail if ended else None,
+        exit_code=snap.exit_code if ended else None,
+        stop_requested=read_stop_reason(stop_file) if stop_file else None,
+        problem=view.problem or None,
+        workspace=str(layout.workspace),
+        state_dir=str(layout.state_dir),
+    )
+    return report.model_copy(update={"summary": headline(report, now)})
 
 
-def headline(report: dict[str, Any], now: float) -> str:
+def headline(report: StatusReport, now: float) -> str:
     """One line: running / backing off until T / stopped (reason) / complete."""
-    state, pid = report["state"], report["pid"]
-    if state == "backing_off":
-        until = _number(report["backoff_until"]) or now
+    state, pid = report.state, report.pid
+    if state == Phase.BACKING_OFF:
+        until = report.backoff_until or now
         text = f"backing off until {_clock(until)} (in {human_duration(max(0.0, until - now))})"
-        return text + (f": {report['backoff_reason']}" if report["backoff_reason"] else "")
-    if state in ("running", "starting"):
-        call = report["call"]
+        return text + (f": {report.backoff_reason}" if report.backoff_reason else "")
+    if state in (Phase.RUNNING, Phase.STARTING):
+        call = report.call
         if call:
-            took = human_duration(call["elapsed_sec"] or 0)
-            return f"{state} (pid {pid}) · iteration {call['iteration']}: {call['role']} running for {took}"
-        return f"{state} (pid {pid}) · {report['iteration']} iteration(s) done"
-    if state == "crashed":
+            took = human_duration(call.elapsed_sec or 0)
+            return f"{state} (pid {pid}) · iteration {call.iteration}: {call.role} running for {took}"
+        return f"{state} (pid {pid}) · {report.iteration} iteration(s) done"
+    if state == Phase.CRASHED:
         return (
-            f"stopped (crashed? pid {pid} is gone and the lock is free) at iteration {report['iteration']}; "
+            f"stopped (crashed? pid {pid} is gone and the lock is free) at iteration {report.iteration}; "
             "`run` resumes from the saved state"
         )
-    if state == "unknown":
-        return f"unknown: {report['problem']}"
-    reason = report["stop_reason"] or "?"
-    label = "complete" if state == "complete" else f"stopped: {reason}"
-    detail = f" — {report['stop_detail']}" if report["stop_detail"] else ""
-    return f"{label} (exit {report['exit_code']}) at iteration {report['iteration']}{detail}"
+    if state == UNKNOWN:
+        return f"unknown: {report.problem}"
+    reason = report.stop_reason or "?"
+    label = "complete" if state == Phase.COMPLETE else f"stopped: {reason}"
+    detail = f" — {report.stop_detail}" if report.stop_detail else ""
+    return f"{label} (exit {report.exit_code}) at iteration {report.iteration}{detail}"
 
 
-def print_status(report: dict[str, Any], out: TextIO) -> None:
+def print_status(report: StatusReport, out: TextIO) -> None:
     """The human view of a status report."""
-    print(f"codex-self-iter: {report['summary']}", file=out)
-    if report["goal"]:
-        print(f"  goal: {' '.join(str(report['goal']).split())[:300]}", file=out)
-    if report["streaks"]:
-        print("  streaks: " + " · ".join(f"{k} {v}" for k, v in sorted(report["streaks"].items())), file=out)
-    checks = report["last_checks"]
+    print(f"codex-self-iter: {report.summary}", file=out)
+    if report.goal:
+        print(f"  goal: {' '.join(report.goal.split())[:300]}", file=out)
+    if report.streaks:
+        print("  streaks: " + " · ".join(f"{k} {v}" for k, v in sorted(report.streaks.items())), file=out)
+    checks = report.last_checks
     if checks:
-        print(f"  last checks: {checks['summary']} (iteration {checks['iteration']})", file=out)
-        for check in checks.get("checks") or []:
-            if isinstance(check, dict) and isinstance(check.get("excerpt"), dict):
-                for line in excerpt_lines(str(check.get("name")), check["excerpt"]):
+        print(f"  last checks: {checks.summary} (iteration {checks.iteration})", file=out)
+        for check in checks.checks:
+            if check.excerpt is not None:
+                for line in excerpt_lines(check.name, check.excerpt.model_dump()):
                     print(f"    {line}", file=out)
-    elapsed = report["elapsed_sec"]
+    elapsed = report.elapsed_sec
     print(
-        f"  tokens: {report['tokens']:,} · agent calls: {report['agent_calls']} · "
-        f"agent time: {human_duration(report['agent_seconds'])} · "
+        f"  tokens: {report.tokens:,} · agent calls: {report.agent_calls} · "
+        f"agent time: {human_duration(report.agent_seconds)} · "
         f"elapsed: {human_duration(elapsed) if elapsed is not None else '?'}",
         file=out,
     )
-    if report["stop_requested"]:
-        when = "before its next agent call" if report["running"] else "`run` refuses to start until it is removed"
-        print(f"  STOP requested: {report['stop_requested']} ({when}, or use --clear-stop)", file=out)
-    print(f"  state dir: {report['state_dir']}", file=out)
+    if report.stop_requested:
+        when = "before its next agent call" if report.running else "`run` refuses to start until it is removed"
+        print(f"  STOP requested: {report.stop_requested} ({when}, or use --clear-stop)", file=out)
+    print(f"  state dir: {report.state_dir}", file=out)
 
 
-def _call(snap: dict[str, Any], now: float) -> dict[str, Any] | None:
-    if not snap.get("role") or not snap.get("agent_pid"):
+def _call(snap: StatusSnapshot, now: float) -> CallView | None:
+    if not snap.role or not snap.agent_pid:
         return None
-    started = _number(snap.get("call_started_at"))
-    return {
-        "iteration": snap.get("call_iteration") or int(snap.get("iteration") or 0) + 1,
-        "role": snap["role"],
-        "agent_pid": snap["agent_pid"],
-        "started_at": started,
-        "elapsed_sec": round(now - started, 1) if started else None,
-    }
-
-
-def _checks(record: Any) -> dict[str, Any] | None:
-    if not isinstance(record, dict):
-        return None
-    keep = ("iteration", "all_passed", "summary", "checks")
-    return {key: record.get(key) for key in keep}
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    started = snap.call_started_at
+    return CallView(
+        iteration=snap.call_iteration or snap.iteration + 1,
+        role=snap.role,
+        agent_pid=snap.agent_pid,
+        started_at=started,
+        elapsed_sec=round(now - started, 1) if started else None,
+    )
 
 
 def _clock(epoch: float) -> str:

@@ -83,7 +83,7 @@ def _stop_now(layout: Layout, view: LoopView, wait_sec: float) -> int:
         )
         return EXIT_STILL_RUNNING
     try:
-        print(f"codex-self-iter: {status_report(layout, observe(layout), time.time())['summary']}")
+        print(f"codex-self-iter: {status_report(layout, observe(layout), time.time()).summary}")
     except UserError:
         print("codex-self-iter: the loop ended")
     return 0

@@ -19,6 +19,7 @@ from codex_self_iter.proc.process import ProcessHandle
 from codex_self_iter.prompts.render import repair_prompt, write_prompt
 from codex_self_iter.state.fsio import atomic_write_json, atomic_write_text, make_private_dir
 from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.workspace.diffs import changed_files
 
@@ -90,7 +91,7 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     def started(handle: ProcessHandle) -> None:
         live["pid"] = handle.pid
         remember_agent(layout.agent_file, handle)
-        write_status(ctx, state, "running", role=label, agent_pid=handle.pid, call_iteration=iteration)
+        write_status(ctx, state, Phase.RUNNING, role=label, agent_pid=handle.pid, call_iteration=iteration)
 
     def tick(elapsed: float, usage: TokenUsage | None) -> None:
         if elapsed - live["files_at"] >= 10:

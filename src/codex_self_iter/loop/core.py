@@ -11,6 +11,7 @@ from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.steps import execute, plan
 from codex_self_iter.outcome import StopReason, exit_code_for
 from codex_self_iter.state.runtime import RuntimeState, save_runtime
+from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.state.stop_request import stop_aware_sleep
 from codex_self_iter.workspace.inputs import read_inputs
@@ -48,7 +49,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
         if crashed:
             # A bug, not a stop: keep clean_exit False so the next run resumes exactly where this one was.
             save_runtime(ctx.layout.runtime_file, state)
-            write_status(ctx, state, "crashed")
+            write_status(ctx, state, Phase.CRASHED)
     assert stop is not None
     guard.watch(ctx.journal, ctx.reporter, state.iteration)
     _finish(ctx, state, stop)
@@ -70,7 +71,7 @@ def _iterate(ctx: LoopContext, state: RuntimeState) -> gates.Decision:
         reason = state.replan_reason or "there is no current goal yet (first iteration)"
         stuck = state.replanned_for_stagnation and state.replan_reason is not None
         decision = plan(ctx, state, iteration, inputs, reason, stuck)
-        _save(ctx, state, "running")
+        _save(ctx, state, Phase.RUNNING)
         if not isinstance(decision, gates.Continue) or state.goal is None or state.replan_reason:
             return decision
     return execute(ctx, state, iteration, inputs)
@@ -95,7 +96,7 @@ def _apply(ctx: LoopContext, state: RuntimeState, decision: gates.Decision) -> g
         return streak
     if isinstance(streak, gates.Backoff):
         _schedule(ctx, state, streak)
-    _save(ctx, state, "running")
+    _save(ctx, state, Phase.RUNNING)
     return None
 
 
@@ -108,7 +109,7 @@ def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> 
         "decision", iteration=state.iteration, kind="backoff", seconds=round(backoff.seconds, 3), reason=backoff.reason
     )
     ctx.reporter.info(f"backing off {backoff.seconds:.1f}s ({backoff.reason})")
-    _save(ctx, state, "backing_off")
+    _save(ctx, state, Phase.BACKING_OFF)
 
 
 def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
@@ -126,7 +127,7 @@ def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
 
 def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     seconds = state.backoff_until - ctx.deps.clock()
-    _save(ctx, state, "backing_off")
+    _save(ctx, state, Phase.BACKING_OFF)
     interrupted = stop_aware_sleep(seconds, ctx.signals, ctx.deps.sleep, ctx.deps.clock)
     if interrupted is not None:
         return gates.stop_requested(interrupted)
@@ -134,17 +135,17 @@ def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     return None
 
 
-def _save(ctx: LoopContext, state: RuntimeState, phase: str) -> None:
+def _save(ctx: LoopContext, state: RuntimeState, phase: Phase) -> None:
     save_runtime(ctx.layout.runtime_file, state)
     write_status(ctx, state, phase)
 
 
 def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> None:
-    state.stop_reason = stop.reason.value
+    state.stop_reason = stop.reason
     state.clean_exit = True
     code = exit_code_for(stop.reason)
     # The snapshot first: if the disk is full, status.json must not keep saying "running".
     save_runtime(ctx.layout.runtime_file, state)
-    phase = "complete" if stop.reason is StopReason.COMPLETE else "stopped"
+    phase = Phase.COMPLETE if stop.reason is StopReason.COMPLETE else Phase.STOPPED
     write_status(ctx, state, phase, exit_code=code, detail=stop.detail)
     ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)

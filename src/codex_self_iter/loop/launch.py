@@ -23,6 +23,7 @@ from codex_self_iter.state.fsio import make_private_dir, remove_stale_temp_files
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.loop_lock import LoopLock
 from codex_self_iter.state.runtime import Baseline, RuntimeState, Streaks, load_runtime, save_runtime
+from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.state.stop_request import StopSignals, stop_file_present
 from codex_self_iter.workspace.fingerprint import take_fingerprint
@@ -148,7 +149,7 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
         state.run_first_iteration, state.run_first_tokens = state.iteration, state.totals.tokens
     state.stop_reason, state.clean_exit = None, False
     save_runtime(path, state)
-    write_status(ctx, state, "starting")
+    write_status(ctx, state, Phase.STARTING)
     return state
 
 

@@ -12,6 +12,7 @@ from codex_self_iter.loop.goals import is_near_duplicate
 from codex_self_iter.loop.success import decide_success, run_project_checks
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt, reviewer_prompt
 from codex_self_iter.state.fsio import atomic_write_text
+from codex_self_iter.state.records import ReviewRecord
 from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.workspace.diffs import diff_since
 from codex_self_iter.workspace.fingerprint import take_fingerprint
@@ -105,7 +106,7 @@ def periodic_review(
     outcome = call_role(ctx, state, iteration, Role.REVIEWER, prompt)
     if not isinstance(outcome.block, ReviewerVerdict):
         return failure_decision(ctx, state, outcome)
-    state.last_review = {"iteration": iteration, "periodic": True, **outcome.block.model_dump()}
+    state.last_review = ReviewRecord(iteration=iteration, periodic=True, **outcome.block.model_dump())
     if outcome.block.verdict == "reject" and outcome.block.next_goal:
         state.set_goal(outcome.block.next_goal)
     return gates.Continue()
@@ -139,7 +140,7 @@ def judge_claim(
         if not isinstance(outcome.block, ReviewerVerdict):
             return failure_decision(ctx, state, outcome)
         review = outcome.block
-        state.last_review = {"iteration": iteration, **review.model_dump()}
+        state.last_review = ReviewRecord(iteration=iteration, **review.model_dump())
         next_goal = review.next_goal
     verdict = decide_success(checks_passed, review, ctx.settings.reviewer, state.baseline, fingerprint)
     ctx.journal.record("decision", iteration=iteration, kind="claim", success=verdict.success, reason=verdict.reason)

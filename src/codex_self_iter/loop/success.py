@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from codex_self_iter.agent.control import ReviewerVerdict
 from codex_self_iter.checks.report import excerpt_lines
 from codex_self_iter.checks.run import CheckReport, CheckStatus, run_checks
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.state.records import CheckExcerpt, CheckLine, ChecksRecord
 from codex_self_iter.state.runtime import Baseline, RuntimeState
 
 PROMPT_CHECK_CHARS = 4000
@@ -27,28 +27,28 @@ def run_project_checks(ctx: LoopContext, state: RuntimeState, iteration: int, la
             ctx.reporter.lines(excerpt_lines(result.name, result.excerpt()))
     record = checks_record(report, iteration)
     state.last_checks = record
-    ctx.journal.record("checks", label=label, **{key: value for key, value in record.items() if key != "prompt_text"})
+    ctx.journal.record("checks", label=label, **record.model_dump(exclude={"prompt_text"}))
     return report
 
 
-def checks_record(report: CheckReport, iteration: int) -> dict[str, Any]:
+def checks_record(report: CheckReport, iteration: int) -> ChecksRecord:
     """What runtime.json and status.json keep of a check run."""
-    return {
-        "iteration": iteration,
-        "all_passed": report.all_passed,
-        "summary": report.summary(),
-        "prompt_text": report.summary_for_prompt(PROMPT_CHECK_CHARS),
-        "checks": [
-            {
-                "name": r.name,
-                "status": r.status,
-                "exit_code": r.exit_code,
-                "duration_sec": round(r.duration_sec, 3),
-                **({"excerpt": r.excerpt()} if not r.passed else {}),
-            }
+    return ChecksRecord(
+        iteration=iteration,
+        all_passed=report.all_passed,
+        summary=report.summary(),
+        prompt_text=report.summary_for_prompt(PROMPT_CHECK_CHARS),
+        checks=[
+            CheckLine(
+                name=r.name,
+                status=r.status,
+                exit_code=r.exit_code,
+                duration_sec=round(r.duration_sec, 3),
+                excerpt=None if r.passed else CheckExcerpt.model_validate(r.excerpt()),
+            )
             for r in report.results
         ],
-    }
+    )
 
 
 @dataclass(frozen=True)

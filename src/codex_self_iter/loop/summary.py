@@ -41,13 +41,13 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
         return
     checks = state.last_checks
     if checks:
-        print(f"  checks: {checks.get('summary')} (iteration {checks.get('iteration')})", file=out)
+        print(f"  checks: {checks.summary} (iteration {checks.iteration})", file=out)
     else:
         print(f"  checks: {ctx.checks_source}", file=out)
     review = state.last_review
     if review:
-        reasons = "; ".join(str(r) for r in review.get("reasons", []))[:300]
-        print(f"  review: {review.get('verdict')} at iteration {review.get('iteration')}: {reasons}", file=out)
+        reasons = "; ".join(review.reasons)[:300]
+        print(f"  review: {review.verdict} at iteration {review.iteration}: {reasons}", file=out)
     for goal in state.goal_history[-3:]:
         print(f"  goal: {' '.join(goal.split())[:160]}", file=out)
     print(f"  artifacts: {ctx.layout.state_dir} (status.json, logs/iterations.jsonl, runs/, prompts/)", file=out)

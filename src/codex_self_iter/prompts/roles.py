@@ -39,17 +39,16 @@ def checks_text(ctx: LoopContext, state: RuntimeState) -> str:
     last = state.last_checks
     if not last:
         return f"{names}\n(not run yet)"
-    detail = str(last.get("prompt_text") or last.get("summary") or "")
-    shown = bounded(detail, CHECKS_PROMPT_CHARS, "the check output")
-    return f"{names}\nLatest results (iteration {last.get('iteration', '?')}):\n{shown}"
+    shown = bounded(last.prompt_text or last.summary, CHECKS_PROMPT_CHARS, "the check output")
+    return f"{names}\nLatest results (iteration {last.iteration}):\n{shown}"
 
 
 def _review_text(state: RuntimeState) -> str:
     review = state.last_review
     if not review:
         return "(no review yet)"
-    reasons = "; ".join(str(r) for r in review.get("reasons", [])) or "(no reasons given)"
-    return f"{review.get('verdict', '?')} at iteration {review.get('iteration', '?')}: {reasons}"
+    reasons = "; ".join(review.reasons) or "(no reasons given)"
+    return f"{review.verdict} at iteration {review.iteration}: {reasons}"
 
 
 def planner_prompt(ctx: LoopContext, state: RuntimeState, inputs: Inputs, reason: str) -> str:

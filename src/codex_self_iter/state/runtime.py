@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.state.records import ChecksRecord, ReviewRecord
 
 GOAL_HISTORY_KEEP = 20
 
@@ -90,8 +91,8 @@ class RuntimeState(BaseModel):
     baseline: Baseline | None = None
     last_fingerprint: str | None = None
     last_claim_fingerprint: str | None = None
-    last_checks: dict[str, Any] | None = None
-    last_review: dict[str, Any] | None = None
+    last_checks: ChecksRecord | None = None
+    last_review: ReviewRecord | None = None
     last_summary: str = ""
     config_digest: str | None = None
     totals: Totals = Field(default_factory=Totals)
@@ -99,7 +100,7 @@ class RuntimeState(BaseModel):
     run_first_tokens: int = 0
     completed: bool = False
     task: str | None = None  # the task file this episode works on (task queue), else None
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
     clean_exit: bool = True
 
     def set_goal(self, goal: str) -> None:

@@ -16,6 +16,7 @@ from codex_self_iter.options import Prepared
 from codex_self_iter.outcome import StopReason, exit_code_for
 from codex_self_iter.state.fsio import read_json
 from codex_self_iter.state.runtime import RuntimeState, save_runtime
+from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.tasks.audit import final_audit
 from codex_self_iter.tasks.episode import run_task
@@ -87,7 +88,7 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
             record.outcome = f"stopped: {result.reason.value}"
             save_queue(ctx.layout.queue_file, queue)
             detail = result.detail if result.detail.startswith("task ") else f"task {record.id}: {result.detail}"
-        write_status(ctx, state, "stopped", exit_code=result.exit_code, detail=detail)
+        write_status(ctx, state, Phase.STOPPED, exit_code=result.exit_code, detail=detail)
         return LoopResult(result.reason, detail, result.exit_code)
 
 
@@ -138,11 +139,15 @@ def _mark(ctx: LoopContext, state: RuntimeState, queue: QueueState, task_id: str
 
 
 def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> LoopResult:
-    state.stop_reason, state.clean_exit = stop.reason.value, True
+    state.stop_reason, state.clean_exit = stop.reason, True
     code = exit_code_for(stop.reason)
     save_runtime(ctx.layout.runtime_file, state)
     write_status(
-        ctx, state, "complete" if stop.reason is StopReason.COMPLETE else "stopped", exit_code=code, detail=stop.detail
+        ctx,
+        state,
+        Phase.COMPLETE if stop.reason is StopReason.COMPLETE else Phase.STOPPED,
+        exit_code=code,
+        detail=stop.detail,
     )
     ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)
     return LoopResult(stop.reason, stop.detail, code)
