@@ -18,7 +18,8 @@ import tomli_w
 
 from codex_self_iter.errors import UserError
 from codex_self_iter.fleet.text import clean, shorten
-from codex_self_iter.state.fsio import atomic_write_text, read_json
+from codex_self_iter.state.fsio import atomic_write_text
+from codex_self_iter.state.snapshot import StatusSnapshot, read_snapshot
 
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters
 MAX_TASK_CHARS = 4_000
@@ -58,32 +59,29 @@ def _number(key: str, text: str, kind: type[int] | type[float]) -> int | float:
 
 def pr_body(state_dir: Path, workspace: Path, base: str, branch: str, task_file: Path | None) -> str:
     """The loop's outcome as a pull request body: the verdict, the evidence, the goals and the diff's stat."""
-    status = read_json(state_dir / "status.json")
-    snap: dict[str, Any] = status if isinstance(status, dict) else {}
-    reason = snap.get("stop_reason") or "did not run"
-    exit_code = snap.get("exit_code")
-    totals: dict[str, Any] = snap.get("totals") if isinstance(snap.get("totals"), dict) else {}  # type: ignore[assignment]
+    found, _ = read_snapshot(state_dir / "status.json")
+    snap = found or StatusSnapshot()
+    reason = snap.stop_reason or "did not run"
     verdict = "complete: checks pass and the reviewer approved" if reason == "complete" else f"stopped: {reason}"
-    lines = [f"## codex-self-iter: {verdict} (exit {exit_code})", ""]
-    if snap.get("stop_detail") and reason != "complete":
-        lines += [clean(str(snap["stop_detail"]), 500), ""]
+    lines = [f"## codex-self-iter: {verdict} (exit {snap.exit_code})", ""]
+    if snap.stop_detail and reason != "complete":
+        lines += [clean(snap.stop_detail, 500), ""]
     rows: list[tuple[str, str]] = [
         ("branch", f"`{branch}` from `{base}`"),
-        ("iterations", str(snap.get("iteration", 0))),
-        ("agent calls", str(totals.get("agent_calls", 0))),
-        ("tokens", f"{int(totals.get('tokens') or 0):,}"),
+        ("iterations", str(snap.iteration)),
+        ("agent calls", str(snap.totals.agent_calls)),
+        ("tokens", f"{snap.totals.tokens:,}"),
     ]
-    if totals.get("cost_usd") is not None:
-        rows.append(("cost", f"${float(totals['cost_usd']):.2f}"))
-    checks = snap.get("last_checks")
-    if isinstance(checks, dict):
-        rows.append(("checks", f"{clean(str(checks.get('summary')), 200)} (iteration {checks.get('iteration')})"))
-    review = snap.get("last_review")
-    if isinstance(review, dict):
-        reasons = "; ".join(str(r) for r in review.get("reasons") or [])
-        rows.append(("review", f"{review.get('verdict')}: {clean(reasons, 400)}"))
+    cost = getattr(snap.totals, "cost_usd", None)  # once the totals count cost
+    if cost is not None:
+        rows.append(("cost", f"${float(cost):.2f}"))
+    if snap.last_checks is not None:
+        rows.append(("checks", f"{clean(snap.last_checks.summary, 200)} (iteration {snap.last_checks.iteration})"))
+    if snap.last_review is not None:
+        reasons = "; ".join(snap.last_review.reasons)
+        rows.append(("review", f"{snap.last_review.verdict}: {clean(reasons, 400)}"))
     lines += ["| | |", "|---|---|", *[f"| {key} | {_cell(value)} |" for key, value in rows], ""]
-    goals = [clean(str(goal), 300) for goal in snap.get("goal_history") or []]
+    goals = [clean(goal, 300) for goal in snap.goal_history]
     if goals:
         lines += ["### Goals", "", *[f"- {goal}" for goal in goals[-5:]], ""]
     stat = _git(workspace, "diff", "--stat", f"{base}..HEAD")
