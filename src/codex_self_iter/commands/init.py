@@ -101,7 +101,16 @@ def _report(
         flags += f" --config {shlex.quote(str(config))}"
     print("Next steps:")
     task = "check the goal in" if goal else "describe the outcome in"
-    print(f"  1. {task} {shown(layout.task_file)} and sketch the steps in {shown(layout.plan_file)}")
-    print(f"  2. codex-self-iter doctor{flags}          # codex, login, git, config, checks, plugin")
-    print(f"  3. codex-self-iter run --dry-run{flags}   # the first prompt and the exact codex command")
-    print(f"  4. codex-self-iter run{flags}             # or run --detach; then status, history --follow, stop")
+    steps = [f"{task} {shown(layout.task_file)} and sketch the steps in {shown(layout.plan_file)}"]
+    inside = [shown(p) for p in written if not Path(shown(p)).is_absolute()]
+    if excluded and inside:
+        # Committed, they are part of the baseline: the run's diff and "files changed" show only the agent's work.
+        git = "git" if workspace == Path.cwd().resolve() else f"git -C {shlex.quote(str(workspace))}"
+        steps.append(f"{git} add {shlex.join(inside)} && {git} commit -m 'Task for codex-self-iter'")
+    steps += [
+        f"codex-self-iter doctor{flags}          # codex, login, git, config, checks, plugin",
+        f"codex-self-iter run --dry-run{flags}   # the first prompt and the exact codex command",
+        f"codex-self-iter run{flags}             # or run --detach; then status, history --follow, stop",
+    ]
+    for number, step in enumerate(steps, start=1):
+        print(f"  {number}. {step}")

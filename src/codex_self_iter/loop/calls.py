@@ -18,7 +18,7 @@ from codex_self_iter.proc.orphans import forget_agent, remember_agent
 from codex_self_iter.proc.process import ProcessHandle
 from codex_self_iter.prompts.render import repair_prompt, write_prompt
 from codex_self_iter.state.fsio import atomic_write_json, atomic_write_text, make_private_dir
-from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.workspace.diffs import changed_files
@@ -95,7 +95,9 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
 
     def tick(elapsed: float, usage: TokenUsage | None) -> None:
         if elapsed - live["files_at"] >= 10:
-            live["files"], live["files_at"] = changed_files(layout.workspace, None, ctx.state_exclude), elapsed
+            base = state.baseline or Baseline()
+            files = changed_files(layout.workspace, base.head, ctx.state_exclude, base.preexisting)
+            live["files"], live["files_at"] = files, elapsed
         ctx.reporter.heartbeat(iteration, label, elapsed, live["files"], usage)
 
     request = AgentRequest(

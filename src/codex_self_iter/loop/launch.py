@@ -26,9 +26,11 @@ from codex_self_iter.state.runtime import Baseline, RuntimeState, Streaks, load_
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.state.stop_request import StopSignals, stop_file_present
-from codex_self_iter.workspace.fingerprint import take_fingerprint
+from codex_self_iter.workspace.fingerprint import dirty_digests, take_fingerprint
 from codex_self_iter.workspace.git_exclude import exclude_state_dir
 from codex_self_iter.workspace.inputs import read_inputs
+
+PREEXISTING_LIMIT = 500  # files changed before the run that are left out of its count and diff (runtime.json size)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def record_baseline(ctx: LoopContext, state: RuntimeState) -> None:
         checks_passed=None if report is None else report.all_passed,
         checks_summary="" if report is None else report.summary(),
         recorded_at=ctx.deps.clock(),
+        preexisting=dirty_digests(ctx.layout.workspace, ctx.state_exclude, PREEXISTING_LIMIT),
     )
     ctx.journal.record("baseline", **state.baseline.model_dump())
     save_runtime(ctx.layout.runtime_file, state)

@@ -13,7 +13,7 @@ from codex_self_iter.loop.success import decide_success, run_project_checks
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt, reviewer_prompt
 from codex_self_iter.state.fsio import atomic_write_text
 from codex_self_iter.state.records import ReviewRecord
-from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.workspace.diffs import diff_since
 from codex_self_iter.workspace.fingerprint import take_fingerprint
 from codex_self_iter.workspace.inputs import Inputs
@@ -113,8 +113,8 @@ def periodic_review(
 
 
 def _reviewer_diff(ctx: LoopContext, state: RuntimeState, iteration: int) -> str:
-    base = state.baseline.head if state.baseline else None
-    diff = diff_since(ctx.layout.workspace, base, ctx.state_exclude, DIFF_FILE_CHARS)
+    base = state.baseline or Baseline()
+    diff = diff_since(ctx.layout.workspace, base.head, ctx.state_exclude, DIFF_FILE_CHARS, base.preexisting)
     atomic_write_text(ctx.layout.run_dir(iteration, "reviewer") / "diff.patch", diff)
     return diff
 

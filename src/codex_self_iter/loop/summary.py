@@ -8,7 +8,7 @@ from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.core import LoopResult
 from codex_self_iter.loop.reporter import human_duration
 from codex_self_iter.outcome import StopReason
-from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
 from codex_self_iter.workspace.diffs import changed_files
 
@@ -25,8 +25,8 @@ DEFAULT_NEXT = "see `codex-self-iter history`; edit plan.md or the config if nee
 
 def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out: TextIO) -> None:
     """Print the stop line (always) and the details (unless quiet)."""
-    base = state.baseline.head if state.baseline else None
-    files = changed_files(ctx.layout.workspace, base, ctx.state_exclude)
+    base = state.baseline or Baseline()
+    files = changed_files(ctx.layout.workspace, base.head, ctx.state_exclude, base.preexisting)
     totals = state.totals
     files_text = "?" if files is None else str(files)
     wall = human_duration(max(0.0, ctx.deps.clock() - ctx.started_at)) if ctx.started_at else "?"

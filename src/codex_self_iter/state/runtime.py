@@ -40,6 +40,8 @@ class Baseline(BaseModel):
     checks_passed: bool | None = None
     checks_summary: str = ""
     recorded_at: float = 0.0
+    # Files already edited or untracked before the run (e.g. what `init` wrote): path -> content digest.
+    preexisting: dict[str, str] = Field(default_factory=dict)
 
 
 class Totals(BaseModel):

@@ -32,7 +32,7 @@ def take_fingerprint(workspace: Path, exclude: str | None) -> Fingerprint:
     digest = hashlib.sha256((head or "").encode())
     for path in sorted(paths):
         digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(_file_digest(workspace / path))
+        digest.update(file_digest(workspace / path))
     return Fingerprint(digest.hexdigest(), head, len(paths), True)
 
 
@@ -71,7 +71,17 @@ def _git_status(workspace: Path, exclude: str | None) -> tuple[str | None, set[s
     return head, paths
 
 
-def _file_digest(path: Path) -> bytes:
+def dirty_digests(workspace: Path, exclude: str | None, limit: int) -> dict[str, str]:
+    """The paths that already differ from HEAD (edited or untracked), with their content digests, at most limit;
+    {} outside git. The baseline keeps them so that what was there before a run is not counted as its work."""
+    status = _git_status(workspace, exclude)
+    if status is None:
+        return {}
+    return {path: file_digest(workspace / path).hex() for path in sorted(status[1])[:limit]}
+
+
+def file_digest(path: Path) -> bytes:
+    """A digest of one file's type, size and content (the first MiB of a huge file, plus its mtime)."""
     try:
         info = path.lstat()
     except OSError:
