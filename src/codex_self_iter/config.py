@@ -71,6 +71,12 @@ class Settings(BaseModel):
     checks_shell: bool = Field(default=False, description="Run checks through /bin/sh -c (opt-in).")
     check_timeout_sec: float = Field(default=900, gt=0, description="Wall-clock limit per check.")
     checks_every_iteration: bool = Field(default=False, description="Run checks after every executor turn.")
+    protected_paths: list[str] = Field(
+        default_factory=list, description="Extra files no claim may change (globs; `*` also crosses `/`)."
+    )
+    allow_test_changes: bool = Field(
+        default=False, description="Accept claims that weaken tests or narrow the checks (loudly warned, recorded)."
+    )
 
     # Task queue (tasks/NNN-<slug>.md).
     tasks_dir: str = Field(default="tasks", description="Task files, relative to the workspace; run them in order.")

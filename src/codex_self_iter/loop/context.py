@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_self_iter.agent.types import AgentRunner
+from codex_self_iter.checks.protected import ProtectedSnapshot
 from codex_self_iter.checks.run import CheckSpec
 from codex_self_iter.config import Settings
 from codex_self_iter.loop.reporter import Reporter
@@ -43,6 +44,7 @@ class LoopContext:
     config_digest: str = ""
     started_at: float = 0.0
     bypass: bool = False
+    protected: ProtectedSnapshot | None = None
 
     @property
     def state_exclude(self) -> str | None:

@@ -14,6 +14,7 @@ from codex_self_iter.agent.types import AgentRunner
 from codex_self_iter.errors import OutputClosed, UserError
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.core import run_loop
+from codex_self_iter.loop.protect import record_snapshot
 from codex_self_iter.loop.reporter import Reporter
 from codex_self_iter.loop.success import run_project_checks
 from codex_self_iter.loop.summary import print_summary
@@ -157,6 +158,7 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
 
 def record_baseline(ctx: LoopContext, state: RuntimeState) -> None:
     """Record the checks and the workspace fingerprint before this episode's first iteration (once)."""
+    record_snapshot(ctx, fresh_baseline=state.baseline is None)
     if state.baseline is not None:
         return
     fingerprint = take_fingerprint(ctx.layout.workspace, ctx.state_exclude)

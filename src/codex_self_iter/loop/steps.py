@@ -9,6 +9,7 @@ from codex_self_iter.loop.calls import CallOutcome, call_role
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.gates import Event
 from codex_self_iter.loop.goals import is_near_duplicate
+from codex_self_iter.loop.protect import rejection_goal, tampering_rejection
 from codex_self_iter.loop.success import decide_success, run_project_checks
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt, reviewer_prompt
 from codex_self_iter.state.fsio import atomic_write_text
@@ -126,6 +127,11 @@ def judge_claim(
     ctx.journal.record("claim", iteration=iteration, summary=report.summary, evidence=report.evidence)
     state.replanned_for_stagnation = False
     state.streaks = gates.count(state.streaks, Event.CLAIMED)
+    tampered = tampering_rejection(ctx, iteration)
+    if tampered is not None:
+        # Weakened tests make passing checks meaningless: reject before spending a check run or a review.
+        ctx.journal.record("decision", iteration=iteration, kind="claim", success=False, reason=tampered)
+        return _rejected(ctx, state, iteration, fingerprint, tampered, rejection_goal(tampered))
     checks = run_project_checks(ctx, state, iteration, "checks")
     checks_passed = None if checks is None else checks.all_passed
     review: ReviewerVerdict | None = None
@@ -147,10 +153,16 @@ def judge_claim(
     if verdict.success:
         state.completed = True
         return gates.stop_on(Event.VERIFIED, verdict.reason)
+    return _rejected(ctx, state, iteration, fingerprint, verdict.reason, next_goal)
+
+
+def _rejected(
+    ctx: LoopContext, state: RuntimeState, iteration: int, fingerprint: str, reason: str, next_goal: str
+) -> gates.Decision:
     progressed = state.last_claim_fingerprint != fingerprint
     rejected = (Event.CLAIM_PROGRESSED, Event.CLAIM_REJECTED) if progressed else (Event.CLAIM_REJECTED,)
     state.streaks = gates.count(state.streaks, *rejected)
     state.last_claim_fingerprint = fingerprint
-    ctx.reporter.warn(f"#{iteration} completion claim rejected: {verdict.reason}")
-    state.set_goal(next_goal or f"Address why the claim was rejected: {verdict.reason}.")
+    ctx.reporter.warn(f"#{iteration} completion claim rejected: {reason}")
+    state.set_goal(next_goal or f"Address why the claim was rejected: {reason}.")
     return gates.Continue()

@@ -44,6 +44,8 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
         print(f"  checks: {checks.summary} (iteration {checks.iteration})", file=out)
     else:
         print(f"  checks: {ctx.checks_source}", file=out)
+    if ctx.settings.allow_test_changes:
+        print("  protected tests: allow_test_changes = true — weakened tests were NOT rejected", file=out)
     review = state.last_review
     if review:
         reasons = "; ".join(review.reasons)[:300]

@@ -7,6 +7,7 @@ from typing import Any
 from codex_self_iter.agent.control import ExecutorReport
 from codex_self_iter.agent.types import Role
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.protect import changes_for_reviewer
 from codex_self_iter.prompts.render import INPUT_MAX_CHARS, bounded, render
 from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.workspace.inputs import Inputs
@@ -86,5 +87,6 @@ def reviewer_prompt(
         "report": f"status: {report.status}\nsummary: {report.summary}\nevidence:\n{evidence}",
         "baseline": base_text,
         "diff": bounded(diff, DIFF_PROMPT_CHARS, "git diff"),
+        "protected": changes_for_reviewer(ctx),
     }
     return render(Role.REVIEWER.value, variables)

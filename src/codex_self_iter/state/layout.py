@@ -99,6 +99,11 @@ class Layout:
         """The running agent's process group, so a later run can end one a killed loop left behind."""
         return self.state_dir / "agent.json"
 
+    @property
+    def protected_file(self) -> Path:
+        """The protected-tests snapshot taken at the baseline."""
+        return self.state_dir / "protected.json"
+
     def run_dir(self, iteration: int, role: str) -> Path:
         """Artifacts of one agent call."""
         return self.runs_dir / f"{iteration:05d}" / role
