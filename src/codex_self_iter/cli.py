@@ -14,7 +14,7 @@ from codex_self_iter.errors import OutputClosed, UserError
 from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 Handler = Callable[[argparse.Namespace], int]
-COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin")
+COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin", "fleet")
 
 
 def add_loop_options(parser: argparse.ArgumentParser) -> None:

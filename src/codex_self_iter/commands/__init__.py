@@ -68,3 +68,7 @@ def register(sub: Any, add_loop_options: AddOptions, lazy: Lazy) -> None:
     plugin.add_argument("--codex-home", help="the CODEX_HOME to install into (default: $CODEX_HOME or ~/.codex)")
     plugin.add_argument("--uninstall", action="store_true", help="remove the plugin and its marketplace")
     plugin.set_defaults(handler=lazy("codex_self_iter.commands.plugin", "cmd_install_plugin"))
+
+    from codex_self_iter.commands.fleet import register_fleet
+
+    register_fleet(sub, lazy)
