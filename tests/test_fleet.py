@@ -144,13 +144,12 @@ def test_fleet_stop_now_ends_every_loop_and_every_agent_process_group(
     try:
 
         def three_agents() -> list[int] | None:
+            if not (tmp_path / ".codex-self-iter-fleet" / "fleet.json").exists():
+                return None
             rows = [row for row in fleet_json(tmp_path)["loops"] if row["state"] == "running"]
-            pids = [
-                json.loads(Path(r["state_dir"], "status.json").read_text()).get("agent_pid")
-                for r in rows
-                if Path(r["state_dir"], "status.json").exists()
-            ]
-            executors = [p for p in pids if isinstance(p, int)]
+            files = [Path(row["state_dir"], "status.json") for row in rows]
+            pids = [json.loads(path.read_text()).get("agent_pid") for path in files if path.exists()]
+            executors = [pid for pid in pids if isinstance(pid, int)]
             calls = sum(1 for n in "abcd" for c in agent_calls(repos, n) if c["role"] == "executor")
             return executors if len(executors) == 3 and calls == 3 else None
 

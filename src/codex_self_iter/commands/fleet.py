@@ -8,9 +8,10 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
-from codex_self_iter.commands import Lazy
+Lazy = Callable[[str, str], Any]
 
 DEFAULT_FLEET_DIR = ".codex-self-iter-fleet"
 RUN_EXITS = (
