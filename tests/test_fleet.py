@@ -265,3 +265,22 @@ def test_bad_specs_get_one_line_each(tmp_path: Path) -> None:
         done = fleet_cli("run", *specs, cwd=tmp_path)
         assert done.returncode == 1 and message in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
     assert fleet_cli("status", cwd=tmp_path).returncode == 1
+
+
+@pytest.mark.timeout(90)
+def test_a_task_spec_runs_that_one_task_of_the_repositorys_queue(tmp_path: Path) -> None:
+    repos = tmp_path / "repos"
+    repo = make_repo(repos, "q", completing(0.1))
+    (repo / "tasks").mkdir()
+    for number, title in ((1, "first"), (2, "second")):
+        text = f"# {title} task\n\nWrite done.txt for the {title} task.\n\n## Done when\n- done.txt exists\n"
+        (repo / "tasks" / f"{number:03d}-{title}.md").write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "tasks")
+    done = fleet_cli("run", f"{repo}:002", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = fleet_json(tmp_path)["loops"][0]
+    assert (row["id"], row["task"], row["state"]) == ("01-q-002-second", "tasks/002-second.md", "complete")
+    prompts = [call["prompt"] for call in agent_calls(repos, "q")]
+    assert all("for the second task" in p and "for the first task" not in p for p in prompts)
+    assert not (Path(row["state_dir"]) / "tasks.json").exists()  # the one task, not the queue

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from codex_self_iter.config import load_config
 from codex_self_iter.errors import UserError
 from codex_self_iter.fleet.text import clean, shorten
 from codex_self_iter.state.fsio import atomic_write_text
@@ -27,12 +27,7 @@ MAX_TASK_CHARS = 4_000
 
 def run_config(base: Path | None, inputs: dict[str, str]) -> dict[str, Any]:
     """The base config's table with the non-empty inputs on top (checks: one command per line)."""
-    table: dict[str, Any] = {}
-    if base is not None and base.is_file():
-        try:
-            table = tomllib.loads(base.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise UserError(f"{base}: cannot read the config ({exc}); fix it or pass another `config` input") from exc
+    table = load_config(base if base is not None and base.is_file() else None)
     if inputs.get("checks", "").strip():
         table["checks"] = [line.strip() for line in inputs["checks"].splitlines() if line.strip()]
     for key in ("max_iterations", "max_total_tokens"):

@@ -9,13 +9,18 @@ import sys
 import time
 from pathlib import Path
 
+import tomli_w
+
 from codex_self_iter.commands.stop import write_stop_file
+from codex_self_iter.config import load_config
 from codex_self_iter.errors import UserError
 from codex_self_iter.fleet.record import FleetRecord, LoopRecord
-from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, make_private_dir
+from codex_self_iter.options import DEFAULT_CONFIG_NAME
+from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, atomic_write_text, make_private_dir
 from codex_self_iter.state.layout import Layout
 
 BRANCH_PREFIX = "codex-self-iter/fleet-"
+NO_QUEUE = ".codex-self-iter-fleet-single-task"  # a tasks_dir that does not exist: `run` takes --task-file alone
 
 
 def loop_dir(fleet_dir: Path, loop: LoopRecord) -> Path:
@@ -52,20 +57,31 @@ def ensure_worktree(loop: LoopRecord) -> None:
         raise UserError(f"{loop.repo}: cannot create the worktree for {loop.id}: {done.stderr.strip()[:300]}")
 
 
-def loop_argv(fleet: FleetRecord, loop: LoopRecord) -> list[str]:
+def loop_argv(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> list[str]:
     """`python -m codex_self_iter run` for this loop: its workspace, state dir, task and the fleet's options."""
     argv = [sys.executable, "-m", "codex_self_iter", "run", "--workspace", loop.workspace]
     argv += ["--state-dir", loop.state_dir, "--clear-stop"]  # a STOP the fleet wrote earlier does not count now
+    options = fleet.options
+    config = options.config
     if loop.task:
         argv += ["--task-file", loop.task]
-    options = fleet.options
-    if options.config:
-        argv += ["--config", options.config]
+        config = str(single_task_config(fleet_dir, loop, config))
+    if config:
+        argv += ["--config", config]
     if options.agent_command_template:
         argv += ["--agent-command-template", options.agent_command_template]
     if options.max_iterations is not None:
         argv += ["--max-iterations", str(options.max_iterations)]
     return argv
+
+
+def single_task_config(fleet_dir: Path, loop: LoopRecord, config: str | None) -> Path:
+    """The loop's config with the task queue off, so `run` works on the one task file this loop was given."""
+    source = Path(config) if config else Path(loop.workspace) / DEFAULT_CONFIG_NAME
+    table = {**load_config(source if source.is_file() else None), "tasks_dir": NO_QUEUE}
+    path = loop_dir(fleet_dir, loop) / "config.toml"
+    atomic_write_text(path, tomli_w.dumps(table))
+    return path
 
 
 def start(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> subprocess.Popen[bytes]:
@@ -79,7 +95,7 @@ def start(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> subprocess.P
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} fleet start {loop.starts + 1}\n".encode())
         log.flush()
         return subprocess.Popen(
-            loop_argv(fleet, loop),
+            loop_argv(fleet_dir, fleet, loop),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
