@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from codex_self_iter.commands.loop_view import pid_alive
 from codex_self_iter.fleet.record import LoopRecord, LoopState
 from codex_self_iter.outcome import EXIT_AGENT, EXIT_BAD_INPUT, EXIT_GATE, EXIT_LOCKED, EXIT_OK
 from codex_self_iter.proc.procinfo import start_ticks
-from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.snapshot import read_snapshot
 
 
 @dataclass(frozen=True)
@@ -28,28 +27,21 @@ class LoopStatus:
 
 
 def read_status(loop: LoopRecord) -> LoopStatus:
-    """The loop's status.json, or an empty status when it has none (yet)."""
-    if not loop.state_dir:
+    """The loop's status.json, or an empty status when it has none (yet) or it cannot be read."""
+    snap = read_snapshot(Path(loop.state_dir) / "status.json")[0] if loop.state_dir else None
+    if snap is None:
         return LoopStatus()
-    data = read_json(Path(loop.state_dir) / "status.json")
-    if not isinstance(data, dict):
-        return LoopStatus()
-    totals: dict[str, Any] = data["totals"] if isinstance(data.get("totals"), dict) else {}
-    cost = totals.get("cost_usd")
+    cost = getattr(snap.totals, "cost_usd", None)  # reported by loops that price their tokens
     return LoopStatus(
-        state=str(data.get("state") or ""),
-        iteration=_int(data.get("iteration")),
-        tokens=_int(totals.get("tokens")),
+        state=snap.state.value if snap.state else "",
+        iteration=snap.iteration,
+        tokens=snap.totals.tokens,
         cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
-        stop_reason=data.get("stop_reason") if isinstance(data.get("stop_reason"), str) else None,
-        exit_code=data.get("exit_code") if isinstance(data.get("exit_code"), int) else None,
-        agent_pid=data.get("agent_pid") if isinstance(data.get("agent_pid"), int) else None,
-        pid=data.get("pid") if isinstance(data.get("pid"), int) else None,
+        stop_reason=snap.stop_reason.value if snap.stop_reason else None,
+        exit_code=snap.exit_code,
+        agent_pid=snap.agent_pid,
+        pid=snap.pid,
     )
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def outcome_state(exit_code: int | None) -> LoopState:
