@@ -81,3 +81,68 @@ def test_no_state_and_bad_limit_are_one_line_exit_1(git_repo: Path, capsys: pyte
     assert len(err) == 1 and "no loop state here" in err[0]
     assert main(["logs", "-w", str(git_repo), "--limit", "-1"]) == 1
     assert "--limit -1" in capsys.readouterr().err
+
+
+CAUSE = (
+    "transient codex fail: stream disconnected before completion: error sending request for url "
+    "(http://127.0.0.1:9/v1/responses); the model server closed the connection"
+)
+
+
+def long_journal(workspace: Path) -> None:
+    logs = workspace / ".codex-self-iter" / "logs"
+    logs.mkdir(parents=True)
+    base = {"event": "agent_call", "duration_sec": 2.0, "ts": 1_800_000_000}
+    records = [
+        {**base, "iteration": 1, "role": "planner", "next_goal": "write hello.txt", "tokens": 900},
+        {**base, "iteration": 1, "role": "executor", "repaired": True, "failure": "transient", "error": CAUSE},
+        {**base, "iteration": 2, "role": "executor", "status": "continue", "tokens": 12345, "duration_sec": 75.0},
+    ]
+    (logs / "iterations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def outcome_column(lines: list[str]) -> str:
+    start = lines[0].index("outcome")
+    width = lines[0].index("took") - start
+    return " ".join(line[start : start + width].strip() for line in lines[1:] if len(line) > start)
+
+
+def test_long_causes_wrap_in_full_and_long_roles_keep_the_columns_aligned(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long_journal(git_repo)
+    assert main(["history", "-w", str(git_repo)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "failed: transient: " + CAUSE in outcome_column(lines)  # the whole cause, wrapped under its column
+    assert len(lines) > 4 and max(map(len, lines)) < 130
+    took_end = lines[0].index("took") + len("took")
+    tokens_end = lines[0].index("tokens") + len("tokens")
+    for line, took, tokens in ((lines[1], "2s", "900"), (lines[-1], "1m15s", "12,345")):
+        assert line[took_end - len(took) : took_end] == took, lines
+        assert line[tokens_end - len(tokens) : tokens_end] == tokens, lines
+    assert "executor (repaired)" in lines[2]
+    assert lines[2][took_end - 2 : took_end] == "2s", lines
+
+
+def test_wide_keeps_each_outcome_on_one_line(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    long_journal(git_repo)
+    assert main(["history", "-w", str(git_repo), "--wide"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert "failed: transient: " + CAUSE in lines[2]
+
+
+def test_history_wraps_as_a_subprocess(git_repo: Path) -> None:
+    import subprocess
+    import sys
+
+    long_journal(git_repo)
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_self_iter", "history", "-w", str(git_repo)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "failed: transient: " + CAUSE in outcome_column(done.stdout.splitlines())

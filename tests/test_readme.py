@@ -26,7 +26,7 @@ def test_the_two_commands_are_documented_and_ci_runs_the_test_command() -> None:
 
 
 @pytest.mark.timeout(300)
-def test_quickstart_command_ends_with_a_verified_stop(tmp_path: Path) -> None:
+def test_quickstart_command_ends_with_a_verified_stop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env = {**os.environ, "CODEX_SELF_ITER_VENV": sys.prefix}
     done = subprocess.run(
         ["bash", str(ROOT / "scripts" / "quickstart.sh"), str(tmp_path / "qs")],
@@ -45,10 +45,18 @@ def test_quickstart_command_ends_with_a_verified_stop(tmp_path: Path) -> None:
     assert shown is not None
     real = done.stderr.replace(str(tmp_path / "qs"), "/home/me/quickstart")
     assert _untimed(shown.group(1)) in _untimed(real)  # the README's failing-check excerpt is the real output
+    from codex_self_iter.cli import main
+
+    capsys.readouterr()
+    assert main(["history", "-w", str(tmp_path / "qs")]) == 0
+    table = re.search(r"```text\n(    #  time .*?)```", README, re.DOTALL)
+    assert table is not None
+    assert _untimed(table.group(1)) == _untimed(capsys.readouterr().out)  # the README's history is the real one
 
 
 def _untimed(text: str) -> str:
-    return re.sub(r"in \d+\.\d+s", "in Ns", text)
+    text = re.sub(r"\d\d:\d\d:\d\d", "HH:MM:SS", re.sub(r"in \d+\.\d+s", "in Ns", text))
+    return re.sub(r" +\d+s +", " Ns ", text)  # a duration column
 
 
 @pytest.mark.parametrize("script", ["quickstart.sh", "dev-test.sh", "run-local.sh", "invoke-codex-agent.sh"])

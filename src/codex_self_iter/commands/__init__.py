@@ -60,6 +60,7 @@ def register(sub: Any, add_loop_options: AddOptions, lazy: Lazy) -> None:
         history.add_argument("--follow", "-f", action="store_true", help="keep printing until the loop stops")
         history.add_argument("--json", action="store_true", help="print the raw journal records as JSON lines")
         history.add_argument("--limit", "-n", type=int, default=20, help="rows to show (default 20; 0 = all)")
+        history.add_argument("--wide", action="store_true", help="each outcome on one line, however long (no wrapping)")
         history.set_defaults(handler=lazy("codex_self_iter.commands.history", "cmd_history"))
 
     plugin = _parser(

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_self_iter.commands.history_rows import format_rows, to_rows
+from codex_self_iter.commands.history_rows import Table, to_rows
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.errors import UserError
@@ -31,6 +31,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     require_state(layout)
     records, end = read_records(layout.journal, _size(layout.journal), args.limit)
     out = sys.stdout
+    table = Table(wide=args.wide)
     if args.json:
         for record in records[-args.limit :] if args.limit else records:
             print(json.dumps(record, sort_keys=True, default=str), file=out)
@@ -38,11 +39,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         rows = to_rows(records)
         rows = rows[-args.limit :] if args.limit else rows
         if rows:
-            print("\n".join(format_rows(rows)), file=out, flush=True)
+            print("\n".join(table.lines(rows)), file=out, flush=True)
         else:
             print(f"codex-self-iter: no iterations recorded yet in {layout.journal}", file=out)
     if args.follow:
-        follow(layout, end, args.json, out)
+        follow(layout, end, args.json, out, table=table)
     return 0
 
 
@@ -62,8 +63,16 @@ def read_records(path: Path, end: int, limit: int) -> tuple[list[dict[str, Any]]
     return (records[-limit * RECORDS_PER_ROW :] if limit else records), end - len(partial)
 
 
-def follow(layout: Layout, offset: int, as_json: bool, out: TextIO, poll_sec: float = FOLLOW_POLL_SEC) -> None:
+def follow(
+    layout: Layout,
+    offset: int,
+    as_json: bool,
+    out: TextIO,
+    poll_sec: float = FOLLOW_POLL_SEC,
+    table: Table | None = None,
+) -> None:
     """Print records appended after offset until the loop is no longer running."""
+    table = table or Table()
     pending = b""
     while True:
         running = loop_running(layout)  # decided before reading, so the last lines are never missed
@@ -76,7 +85,7 @@ def follow(layout: Layout, offset: int, as_json: bool, out: TextIO, poll_sec: fl
                 chunk = handle.read(size - offset)
             offset = size
             *complete, pending = (pending + chunk).split(b"\n")
-            _emit(_parse(complete), as_json, out)
+            _emit(_parse(complete), as_json, out, table)
         if not running:
             print("codex-self-iter: the loop is not running; `status` shows how it ended", file=sys.stderr)
             return
@@ -88,11 +97,11 @@ def loop_running(layout: Layout) -> bool:
     return layout.holder_file.exists() and pid_alive(holder_pid(layout))
 
 
-def _emit(records: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
+def _emit(records: list[dict[str, Any]], as_json: bool, out: TextIO, table: Table) -> None:
     if as_json:
         lines = [json.dumps(record, sort_keys=True, default=str) for record in records]
     else:
-        lines = format_rows(to_rows(records), header=False)
+        lines = table.lines(to_rows(records), header=False)
     if lines:
         print("\n".join(lines), file=out, flush=True)
 

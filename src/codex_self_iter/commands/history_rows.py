@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codex_self_iter.loop.reporter import human_duration
 
 HEADER = ("#", "time", "role", "outcome", "took", "files", "tokens", "checks")
-WIDTHS = (5, 8, 12, 40, 7, 5, 8, 0)
+MIN_WIDTHS = (5, 8, 12, 48, 5, 5, 8, 0)  # the outcome's width is also where it wraps
 RIGHT = (True, False, False, False, True, True, True, False)
-OUTCOME_CHARS = 40
+OUTCOME = HEADER.index("outcome")
+ROLE_MAX = 32
+CAUSE_MAX_CHARS = 4000  # a runaway error text stays bounded even in --wide
 
 
 @dataclass
@@ -43,10 +46,44 @@ def to_rows(records: Iterable[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def format_rows(rows: list[Row], header: bool = True) -> list[str]:
-    """Fixed-width text lines (the header first unless header=False)."""
-    lines = [_line(HEADER)] if header else []
-    return lines + [_line(_cells(row)) for row in rows]
+@dataclass
+class Table:
+    """Column widths that grow with what was shown (so `--follow` stays aligned); long outcomes wrap unless wide."""
+
+    wide: bool = False
+    widths: list[int] = field(default_factory=lambda: list(MIN_WIDTHS))
+
+    def lines(self, rows: list[Row], header: bool = True) -> list[str]:
+        """Text lines for rows (the header first unless header=False)."""
+        cells = [_cells(row) for row in rows]
+        for row in cells:
+            for index, cell in enumerate(row[:-1]):
+                if index != OUTCOME or self.wide:
+                    limit = ROLE_MAX if HEADER[index] == "role" else CAUSE_MAX_CHARS
+                    self.widths[index] = max(self.widths[index], min(len(cell), limit))
+        lines = [self._line(HEADER)] if header else []
+        for row in cells:
+            lines += self._row_lines(row)
+        return lines
+
+    def _row_lines(self, cells: tuple[str, ...]) -> list[str]:
+        width = self.widths[OUTCOME]
+        parts = textwrap.wrap(cells[OUTCOME], width) if not self.wide and len(cells[OUTCOME]) > width else []
+        if not parts:
+            return [self._line(cells)]
+        first = self._line((*cells[:OUTCOME], parts[0], *cells[OUTCOME + 1 :]))
+        blank = ("",) * len(cells)
+        return [first] + [self._line((*blank[:OUTCOME], part, *blank[OUTCOME + 1 :])) for part in parts[1:]]
+
+    def _line(self, cells: tuple[str, ...]) -> str:
+        columns = zip(cells, self.widths, RIGHT, strict=True)
+        parts = [cell.rjust(width) if right else cell.ljust(width) for cell, width, right in columns]
+        return "  ".join(parts).rstrip()
+
+
+def format_rows(rows: list[Row], header: bool = True, wide: bool = False) -> list[str]:
+    """Aligned text lines (the header first unless header=False); long outcomes wrap unless wide."""
+    return Table(wide).lines(rows, header)
 
 
 def _row(record: dict[str, Any]) -> Row | None:
@@ -101,18 +138,10 @@ def _attach_checks(rows: list[Row], record: dict[str, Any]) -> None:
 
 
 def _cells(row: Row) -> tuple[str, ...]:
-    return (row.iteration, row.when, row.role, _clip(row.outcome), row.took, row.files, row.tokens, row.checks)
-
-
-def _line(cells: tuple[str, ...]) -> str:
-    columns = zip(cells, WIDTHS, RIGHT, strict=True)
-    parts = [cell.rjust(width) if right else cell.ljust(width) for cell, width, right in columns]
-    return "  ".join(parts).rstrip()
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= OUTCOME_CHARS else text[: OUTCOME_CHARS - 1] + "…"
+    role = row.role if len(row.role) <= ROLE_MAX else row.role[: ROLE_MAX - 1] + "…"
+    outcome = " ".join(row.outcome.split())
+    outcome = outcome if len(outcome) <= CAUSE_MAX_CHARS else outcome[: CAUSE_MAX_CHARS - 1] + "…"
+    return (row.iteration, row.when, role, outcome, row.took, row.files, row.tokens, row.checks)
 
 
 def _when(ts: Any) -> str:
