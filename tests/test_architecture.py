@@ -100,3 +100,15 @@ def test_the_module_map_in_agents_md_names_every_subpackage() -> None:
     assert len(subpackages) >= 8
     missing = [name for name in subpackages if f"`{name}/`" not in text]
     assert missing == []
+
+
+def test_the_shared_small_types_import_only_the_standard_library() -> None:
+    tree = ast.parse((PACKAGE / "agent" / "kinds.py").read_text(encoding="utf-8"))
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported and not {name for name in imported if name.startswith(NAME)}
+    assert imported <= {"__future__", "dataclasses", "enum"}

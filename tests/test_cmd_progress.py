@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.agent.kinds import TokenUsage
 from codex_self_iter.loop.reporter import Reporter
 from tests.support.loop_harness import Agent, control, run_loop_in_process
 

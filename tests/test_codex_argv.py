@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.argv import BYPASS_FLAG, check_supported, fresh_argv, resume_argv
 from codex_self_iter.codex.probe import CodexProbe

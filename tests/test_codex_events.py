@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.agent.kinds import TokenUsage
 from codex_self_iter.codex.events import CodexEvents, parse_usage, usage_delta
 
 # A stream as codex 0.169 printed it against the fake server (see codex-cli.md §3.3).

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from codex_self_iter.agent.types import FailureKind
+from codex_self_iter.agent.kinds import FailureKind
 from codex_self_iter.codex.failures import CallFacts, classify, primary_message, thread_missing
 from codex_self_iter.codex.retry_time import parse_retry_at
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.argv import BYPASS_FLAG, check_supported
 from codex_self_iter.codex.probe import probe_codex

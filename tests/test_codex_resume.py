@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent.types import FailureKind, Role, TokenUsage
+from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
 from codex_self_iter.codex.runner import CodexRunner
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.codex.threads import THREADS_FILE, ThreadRecord, ThreadStore, rotation_reason

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from codex_self_iter.agent.control import ExecutorReport, json_schema, parse_control_block
-from codex_self_iter.agent.types import FailureKind, Role, TokenUsage
+from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.runner import CodexRunner
 from codex_self_iter.codex.settings import CodexSettings

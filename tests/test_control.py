@@ -11,7 +11,7 @@ from codex_self_iter.agent.control import (
     parse_control_block,
     promise_claimed,
 )
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 
 GOOD = '{"status": "continue", "summary": "s", "next_goal": "g2", "evidence": []}'
 

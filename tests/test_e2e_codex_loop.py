@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from codex_self_iter.agent.control import json_schema
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from tests.conftest import git
 from tests.support.codex_home import write_codex_home
 from tests.support.e2e_loop import (

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_self_iter.agent.control import MODELS, parse_control_block, promise_claimed
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.proc.procinfo import start_ticks as process_start_ticks
 from tests.conftest import git
 from tests.support.faults import pid_alive, wait_for

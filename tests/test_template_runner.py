@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.agent.template import REPO_ROOT, TemplateRunner, split_template
-from codex_self_iter.agent.types import AgentRequest, Role
+from codex_self_iter.agent.types import AgentRequest
 from codex_self_iter.errors import UserError
 
 WRAPPER_TEMPLATE = "scripts/invoke-codex-agent.sh {prompt_file} {workspace}"

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.agent.types import AgentRequest, Role, TokenUsage
+from codex_self_iter.agent.kinds import Role, TokenUsage
+from codex_self_iter.agent.types import AgentRequest
 from codex_self_iter.proc.process import ProcessHandle
 
 STATE_DIR_NAME = ".codex-self-iter"

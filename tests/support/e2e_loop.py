@@ -10,7 +10,7 @@ from typing import Any
 
 import tomli_w
 
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop.launch import RunFlags, run_session
 from codex_self_iter.options import DEFAULT_CONFIG_NAME, Options, prepare
 from tests.support.fake_responses_server import FakeResponsesServer, RecordedRequest

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 
 MAX_GOAL_CHARS = 2000
 

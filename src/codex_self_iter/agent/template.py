@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.agent.types import AgentRequest, AgentResult, FailureKind, TokenUsage
+from codex_self_iter.agent.kinds import FailureKind, TokenUsage
+from codex_self_iter.agent.types import AgentRequest, AgentResult
 from codex_self_iter.errors import UserError
 from codex_self_iter.proc.process import run_process
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_self_iter.agent.types import AgentRequest, TokenUsage
+from codex_self_iter.agent.kinds import TokenUsage
+from codex_self_iter.agent.types import AgentRequest
 from codex_self_iter.codex.events import CodexEvents, usage_delta
 from codex_self_iter.codex.failures import CallFacts
 from codex_self_iter.proc.process import ProcessResult, run_process

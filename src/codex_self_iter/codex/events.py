@@ -6,7 +6,7 @@ import json
 import threading
 from typing import Any
 
-from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.agent.kinds import TokenUsage
 
 MAX_KEPT_MESSAGES = 50  # bounded memory however chatty a long turn is
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from codex_self_iter.agent.types import FailureKind
+from codex_self_iter.agent.kinds import FailureKind
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.retry_time import parse_retry_at
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from codex_self_iter.agent.control import json_schema
-from codex_self_iter.agent.types import AgentRequest, AgentResult, FailureKind, Role
+from codex_self_iter.agent.kinds import FailureKind, Role
+from codex_self_iter.agent.types import AgentRequest, AgentResult
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.argv import check_supported, fresh_argv, resume_argv
 from codex_self_iter.codex.binary import find_codex

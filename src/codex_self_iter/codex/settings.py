@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 
 SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 

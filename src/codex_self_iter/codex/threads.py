@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.agent.types import Role, TokenUsage
+from codex_self_iter.agent.kinds import Role, TokenUsage
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.state.fsio import atomic_write_json, read_json
 

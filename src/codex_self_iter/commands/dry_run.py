@@ -9,19 +9,21 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from codex_self_iter.agent.types import AgentRequest, Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.codex.binary import find_codex
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.errors import UserError
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.launch import build_context
+from codex_self_iter.loop.next_call import agent_request, next_call
 from codex_self_iter.options import Prepared
+from codex_self_iter.prompts.render import prompt_path
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt
 from codex_self_iter.state.fsio import read_json
 from codex_self_iter.state.loop_lock import describe_holder
 from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
-from codex_self_iter.workspace.inputs import Inputs, read_inputs
+from codex_self_iter.workspace.inputs import read_inputs
 
 CHARS_PER_TOKEN = 4  # a rough estimate, enough to see whether a prompt is growing
 
@@ -33,20 +35,14 @@ def dry_run(prepared: Prepared, out: TextIO) -> int:
     state, origin = peek_runtime(layout.runtime_file)
     inputs = read_inputs(layout)
     iteration = state.iteration + 1
-    role, reason = next_role(ctx, state, inputs, iteration)
+    upcoming = next_call(ctx.settings, state, inputs, iteration)
+    role, reason = upcoming.role, upcoming.reason
+    if upcoming.task_changed:
+        state.goal = None
+    state.replan_reason = upcoming.replan_reason
     prompt = planner_prompt(ctx, state, inputs, reason) if role is Role.PLANNER else executor_prompt(ctx, state, inputs)
-    run_dir = layout.run_dir(iteration, role.value)
-    request = AgentRequest(
-        role=role,
-        iteration=iteration,
-        prompt_file=layout.prompts_dir / f"{iteration:05d}-{role.value}.md",
-        prompt_text=prompt,
-        workspace=layout.workspace,
-        state_dir=layout.state_dir,
-        run_dir=run_dir,
-        schema_file=run_dir / "schema.json",
-        timeout_sec=ctx.settings.command_timeout_sec,
-    )
+    prompt_file = prompt_path(layout.prompts_dir, iteration, role.value)
+    request = agent_request(layout, ctx.settings, role, iteration, role.value, prompt_file, prompt)
     argv = ctx.runner.describe(request)
     print("codex-self-iter: dry run: nothing is called and nothing is written", file=out)
     print(f"  state: {origin}", file=out)
@@ -77,18 +73,6 @@ def peek_runtime(path: Path) -> tuple[RuntimeState, str]:
         state.goal, state.replan_reason = None, None
         return state, f"{path}: the last episode completed; `run` starts a new one"
     return state, f"resuming from {path} (iteration {state.iteration} done)"
-
-
-def next_role(ctx: LoopContext, state: RuntimeState, inputs: Inputs, iteration: int) -> tuple[Role, str]:
-    """The role the loop would call first, and why (mirrors the loop's own choice)."""
-    if state.task_hash is not None and state.task_hash != inputs.task_hash:
-        return Role.PLANNER, f"{ctx.settings.task_file} changed; plan for the new task"
-    every = ctx.settings.plan_every
-    if every and state.goal and iteration > 1 and (iteration - 1) % every == 0 and not state.replan_reason:
-        return Role.PLANNER, f"periodic re-plan (plan_every={every})"
-    if state.goal is None or state.replan_reason:
-        return Role.PLANNER, state.replan_reason or "there is no current goal yet (first iteration)"
-    return Role.EXECUTOR, f"goal: {' '.join(state.goal.split())[:120]}"
 
 
 def notes(ctx: LoopContext, state: RuntimeState) -> list[str]:

@@ -12,8 +12,10 @@ from codex_self_iter.agent.control import (
     parse_control_block,
     promise_claimed,
 )
-from codex_self_iter.agent.types import AgentRequest, AgentResult, FailureKind, Role, TokenUsage
+from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
+from codex_self_iter.agent.types import AgentResult
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.next_call import agent_request
 from codex_self_iter.proc.orphans import forget_agent, remember_agent
 from codex_self_iter.proc.process import ProcessHandle
 from codex_self_iter.prompts.render import repair_prompt, write_prompt
@@ -100,19 +102,8 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
             live["files"], live["files_at"] = files, elapsed
         ctx.reporter.heartbeat(iteration, label, elapsed, live["files"], usage)
 
-    request = AgentRequest(
-        role=role,
-        iteration=iteration,
-        prompt_file=prompt_file,
-        prompt_text=prompt,
-        workspace=layout.workspace,
-        state_dir=layout.state_dir,
-        run_dir=run_dir,
-        schema_file=schema_file,
-        timeout_sec=ctx.settings.command_timeout_sec,
-        cancel=ctx.signals.cancelled,
-        on_start=started,
-        on_tick=tick,
+    request = agent_request(
+        layout, ctx.settings, role, iteration, label, prompt_file, prompt, ctx.signals.cancelled, started, tick
     )
     ctx.reporter.call_started(iteration, label, state.goal if role is not Role.PLANNER else None)
     try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.errors import UserError
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.config_pin import ConfigGuard
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.next_call import next_call
 from codex_self_iter.loop.steps import execute, plan
 from codex_self_iter.outcome import StopReason, exit_code_for
 from codex_self_iter.state.runtime import RuntimeState, save_runtime
@@ -59,18 +61,14 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
 def _iterate(ctx: LoopContext, state: RuntimeState) -> gates.Decision:
     inputs = read_inputs(ctx.layout)
     iteration = state.iteration + 1
-    if state.task_hash != inputs.task_hash:
-        if state.task_hash is not None:
-            ctx.journal.record("task_changed", iteration=iteration)
-            state.goal, state.replan_reason = None, f"{ctx.settings.task_file} changed; plan for the new task"
-        state.task_hash = inputs.task_hash
-    every = ctx.settings.plan_every
-    if every and state.goal and iteration > 1 and (iteration - 1) % every == 0 and not state.replan_reason:
-        state.replan_reason = f"periodic re-plan (plan_every={every})"
-    if state.goal is None or state.replan_reason:
-        reason = state.replan_reason or "there is no current goal yet (first iteration)"
+    upcoming = next_call(ctx.settings, state, inputs, iteration)
+    if upcoming.task_changed:
+        ctx.journal.record("task_changed", iteration=iteration)
+        state.goal = None
+    state.task_hash, state.replan_reason = inputs.task_hash, upcoming.replan_reason
+    if upcoming.role is Role.PLANNER:
         stuck = state.replanned_for_stagnation and state.replan_reason is not None
-        decision = plan(ctx, state, iteration, inputs, reason, stuck)
+        decision = plan(ctx, state, iteration, inputs, upcoming.reason, stuck)
         _save(ctx, state, Phase.RUNNING)
         if not isinstance(decision, gates.Continue) or state.goal is None or state.replan_reason:
             return decision

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.agent.kinds import TokenUsage
 
 
 class Reporter:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codex_self_iter.agent.control import ExecutorReport, PlannerResult, ReviewerVerdict
-from codex_self_iter.agent.types import FailureKind, Role
+from codex_self_iter.agent.kinds import FailureKind, Role
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.calls import CallOutcome, call_role
 from codex_self_iter.loop.context import LoopContext

@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.state.fsio import atomic_write_text
 
 INPUT_MAX_CHARS = 16_000
@@ -66,8 +66,13 @@ def repair_prompt(original: str, role: Role, error: str, previous: str) -> str:
     )
 
 
+def prompt_path(prompts_dir: Path, iteration: int, label: str) -> Path:
+    """Where the prompt of that call is saved."""
+    return prompts_dir / f"{iteration:05d}-{label}.md"
+
+
 def write_prompt(prompts_dir: Path, iteration: int, role: str, text: str) -> Path:
     """Save a rendered prompt (owner-readable only) and return its path."""
-    path = prompts_dir / f"{iteration:05d}-{role}.md"
+    path = prompt_path(prompts_dir, iteration, role)
     atomic_write_text(path, text)
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from codex_self_iter.agent.control import ExecutorReport
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.protect import changes_for_reviewer
 from codex_self_iter.prompts.render import INPUT_MAX_CHARS, bounded, render

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from codex_self_iter.agent.types import TokenUsage
+from codex_self_iter.agent.kinds import TokenUsage
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.fsio import atomic_write_json, read_json
 from codex_self_iter.state.records import ChecksRecord, ReviewRecord

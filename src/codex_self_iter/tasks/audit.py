@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codex_self_iter.agent.control import AuditGap, AuditVerdict
-from codex_self_iter.agent.types import Role
+from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.calls import call_role
 from codex_self_iter.loop.context import LoopContext
