@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from codex_self_iter.cli import main
 from tests.support.loop_harness import Agent, control, run_loop_in_process
 from tests.support.task_files import add_tasks, audit, events, gap, plan, queue_state, review
 
@@ -121,7 +123,7 @@ def test_continue_on_blocked_goes_on_and_still_exits_3(
 
 
 def test_the_audit_adds_a_follow_up_task_that_then_runs(
-    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     add_tasks(git_repo, "Write a.txt", "Write b.txt")
     agent = Agent(tmp_path, monkeypatch)
@@ -143,6 +145,32 @@ def test_the_audit_adds_a_follow_up_task_that_then_runs(
         ("audit", None), ("audit_followups", None), ("task_started", "003"), ("audit", None),
     ]  # fmt: skip
     assert len(agent.calls("auditor")) == 2 and "[x] 003 Write c.txt" in agent.calls("auditor")[1]["prompt"]
+
+    capsys.readouterr()
+    assert main(["status", "--workspace", str(git_repo)]) == 0
+    status = capsys.readouterr().out
+    assert "complete (exit 0) at iteration 5 — every task is verified and the final audit approved" in status
+    assert "  tasks: 3/3 done · final audit: approve · follow-up rounds: 1\n" in status
+    assert "    [x] 003 Write c.txt — verified at iteration 4\n" in status
+    assert main(["status", "--json", "--workspace", str(git_repo)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(t["id"], t["origin"], t["state"], t["iterations"]) for t in report["tasks"]["tasks"]] == [
+        ("001", "user", "done", 1), ("002", "user", "done", 1), ("003", "audit", "done", 1),
+    ]  # fmt: skip
+    assert report["tasks"]["audit"]["rounds"] == 1 and report["task"] is None
+    assert main(["history", "--limit", "0", "--workspace", str(git_repo)]) == 0
+    history = capsys.readouterr().out
+    for row in ("task 001      started: Write a.txt", "001 executor  complete", "final audit   reject: 1 gap(s)",
+                "final audit   added 003-write-c-txt.md", "task 003      done: verified at iteration 4",
+                "final audit   approve"):  # fmt: skip
+        assert row in history, history
+    assert main(["history", "--json", "--limit", "0", "--workspace", str(git_repo)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["task"] for r in records if r["event"] == "agent_call" and r["role"] == "executor"} == {
+        "001",
+        "002",
+        "003",
+    }
 
 
 def test_max_followups_bounds_the_audit_rounds(git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

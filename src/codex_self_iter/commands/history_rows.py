@@ -88,11 +88,12 @@ def format_rows(rows: list[Row], header: bool = True, wide: bool = False) -> lis
 
 def _row(record: dict[str, Any]) -> Row | None:
     event, when, number = record.get("event"), _when(record.get("ts")), str(record.get("iteration", ""))
+    task = f"{record['task']} " if record.get("task") else ""  # a task queue's records name their task
     if event == "agent_call":
         return Row(
             number,
             when,
-            str(record.get("role", "?")) + (" (repaired)" if record.get("repaired") else ""),
+            task + str(record.get("role", "?")) + (" (repaired)" if record.get("repaired") else ""),
             _outcome(record),
             human_duration(float(record.get("duration_sec") or 0)),
             str(record.get("files_changed") or "-"),
@@ -112,6 +113,24 @@ def _row(record: dict[str, Any]) -> Row | None:
         return Row(number, when, "stopped", outcome, checks=str(record.get("detail") or ""))
     if event == "task_changed":
         return Row(number, when, "task changed", "re-plan for the new task")
+    return _queue_row(record, event, when, number)
+
+
+def _queue_row(record: dict[str, Any], event: Any, when: str, number: str) -> Row | None:
+    task = str(record.get("task", "?"))
+    if event == "task_started":
+        return Row(number, when, f"task {task}", f"started: {record.get('title', '')}")
+    if event in ("task_done", "task_blocked"):
+        return Row(number, when, f"task {task}", f"{event[5:]}: {record.get('outcome', '')}")
+    if event == "task_edited":
+        return Row(number, when, "task edited", str(record.get("note", "")))
+    if event == "audit":
+        gaps = record.get("gaps") or []
+        return Row(
+            number, when, "final audit", f"{record.get('verdict', '?')}" + (f": {len(gaps)} gap(s)" if gaps else "")
+        )
+    if event == "audit_followups":
+        return Row(number, when, "final audit", "added " + ", ".join(str(f) for f in record.get("files") or []))
     return None
 
 

@@ -18,6 +18,7 @@ from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.records import ChecksSummary
 from codex_self_iter.state.snapshot import Phase, StatusSnapshot
 from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
+from codex_self_iter.tasks.view import QueueView, queue_lines, queue_view
 
 STATUS_JSON_VERSION = 1
 
@@ -45,6 +46,8 @@ class StatusReport(BaseModel):
     iteration: int
     call: CallView | None
     goal: str | None
+    task: str | None  # the queued task being worked on
+    tasks: QueueView | None  # the task queue, when there is one
     streaks: dict[str, int]  # only the streaks that are not zero
     backoff_until: float | None
     backoff_reason: str | None
@@ -93,6 +96,8 @@ def status_report(layout: Layout, view: LoopView, now: float) -> StatusReport:
         iteration=snap.iteration,
         call=_call(snap, now) if view.running else None,
         goal=snap.goal,
+        task=snap.task,
+        tasks=None,
         streaks={k: v for k, v in snap.streaks.model_dump().items() if v},
         backoff_until=snap.backoff_until if backing_off else None,
         backoff_reason=snap.backoff_reason if backing_off else None,
@@ -111,6 +116,8 @@ def status_report(layout: Layout, view: LoopView, now: float) -> StatusReport:
         workspace=str(layout.workspace),
         state_dir=str(layout.state_dir),
     )
+    now_iteration = report.call.iteration if report.call else report.iteration
+    report.tasks = queue_view(layout.queue_file, now_iteration)
     return report.model_copy(update={"summary": headline(report, now)})
 
 
@@ -125,7 +132,8 @@ def headline(report: StatusReport, now: float) -> str:
         call = report.call
         if call:
             took = human_duration(call.elapsed_sec or 0)
-            return f"{state} (pid {pid}) · iteration {call.iteration}: {call.role} running for {took}"
+            task = f"task {report.task} · " if report.task else ""
+            return f"{state} (pid {pid}) · {task}iteration {call.iteration}: {call.role} running for {took}"
         return f"{state} (pid {pid}) · {report.iteration} iteration(s) done"
     if state == Phase.CRASHED:
         return (
@@ -143,6 +151,9 @@ def headline(report: StatusReport, now: float) -> str:
 def print_status(report: StatusReport, out: TextIO) -> None:
     """The human view of a status report."""
     print(f"codex-self-iter: {report.summary}", file=out)
+    if report.tasks:
+        for line in queue_lines(report.tasks):
+            print(f"  {line}", file=out)
     if report.goal:
         print(f"  goal: {' '.join(report.goal.split())[:300]}", file=out)
     if report.streaks:

@@ -1,0 +1,72 @@
+"""The queue as `status` shows it: `[x] 001 Title`, `[~] 002 Title — iteration k/N`, and the audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from codex_self_iter.tasks.queue import AuditRecord, load_queue, task_line
+
+
+class TaskView(BaseModel):
+    """One task in `status --json`."""
+
+    id: str
+    title: str
+    file: str
+    origin: str
+    state: str
+    iterations: int | None  # iterations spent on it (so far, for the one in progress)
+    max_iterations: int | None  # max_iterations_per_task when it started
+    outcome: str | None
+    line: str  # as `status` prints it
+
+
+class QueueView(BaseModel):
+    """The `tasks` object of `status --json`."""
+
+    done: int
+    total: int
+    tasks: list[TaskView]
+    audit: AuditRecord
+
+
+def queue_view(queue_file: Path, iteration_now: int) -> QueueView | None:
+    """The queue seen at this iteration, or None when this state dir has no task queue."""
+    if not queue_file.is_file():
+        return None
+    queue = load_queue(queue_file)
+    tasks = []
+    for record in queue.tasks:
+        started = record.started_iteration
+        if record.state == "in_progress" and started is not None:
+            iterations: int | None = max(0, iteration_now - started)
+        elif record.finished_iteration is not None and started is not None:
+            iterations = record.finished_iteration - started
+        else:
+            iterations = None
+        tasks.append(
+            TaskView(
+                id=record.id,
+                title=record.title,
+                file=record.file,
+                origin=record.origin,
+                state=record.state,
+                iterations=iterations,
+                max_iterations=record.budget or None,
+                outcome=record.outcome or None,
+                line=task_line(record, iteration=iteration_now),
+            )
+        )
+    done = sum(task.state == "done" for task in tasks)
+    return QueueView(done=done, total=len(tasks), tasks=tasks, audit=queue.audit)
+
+
+def queue_lines(view: QueueView) -> list[str]:
+    """The human lines for a queue view."""
+    audit = view.audit
+    verdict = f"final audit: {audit.verdict}" if audit.verdict else "final audit: not yet"
+    rounds = f" · follow-up rounds: {audit.rounds}" if audit.rounds else ""
+    lines = [f"tasks: {view.done}/{view.total} done · {verdict}{rounds}"]
+    return lines + [f"  {task.line}" for task in view.tasks]
