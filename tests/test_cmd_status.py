@@ -24,6 +24,8 @@ STATUS_KEYS = {
     "pid_alive",
     "lock_held",
     "iteration",
+    "task",
+    "tasks",
     "call",
     "goal",
     "streaks",
@@ -74,6 +76,7 @@ def test_json_shape_after_a_completed_run(
     assert report["state"] == "complete" and report["running"] is False and report["lock_held"] is False
     assert report["exit_code"] == 0 and report["stop_reason"] == "complete" and report["iteration"] == 1
     assert report["call"] is None and report["agent_calls"] == 3
+    assert report["task"] is None and report["tasks"] is None  # no task queue here
     checks = report["last_checks"]
     assert isinstance(checks, dict) and checks["all_passed"] is True and checks["iteration"] == 1
     assert report["summary"] == f"complete (exit 0) at iteration 1 — {report['stop_detail']}"
