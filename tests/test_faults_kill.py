@@ -95,14 +95,14 @@ def test_kill_9_halfway_through_a_journal_line_then_resume(bench: LoopBench, rec
     assert_resumes(bench, torn_allowed=True)
 
 
-def test_kill_9_while_the_agent_hangs_before_agent_json_the_watchdog_ends_it(bench: LoopBench) -> None:
+def test_kill_9_while_the_agent_hangs_before_agent_json_the_reaper_ends_it(bench: LoopBench) -> None:
     """The worst moment: the agent runs, no agent.json names it yet, the loop dies. Nothing may survive."""
     code, _ = bench.run(
         "--max-iterations", "3", fault="replace:agent.json:1", env={"AGENT_HANG": "planner:1"}, timeout=30
     )
     assert code == KILLED
     assert not (bench.state_dir / "agent.json").exists()
-    # The agent was spawned just before the kill. Unguarded, it would now reach its hang and stay; the watchdog
+    # The agent was spawned just before the kill. Unguarded, it would now reach its hang and stay; the reaper
     # ends it (maybe before its first line ran: then it logged nothing and left nothing).
     time.sleep(1.0)
     assert agents_gone(bench)
@@ -123,34 +123,20 @@ def test_kill_9_during_an_agent_call_the_agent_group_ends_within_seconds(bench: 
     saved, loop_pid = kill_loop_during_agent_call(bench)
     agent_pids = bench.agent_pids()[-2:]
     assert all(pid_alive(pid) for pid in agent_pids)
-    assert saved["pgid"] == agent_pids[0]  # agent.json names the running agent's group
+    assert saved["pgid"] == saved["pid"] == agent_pids[0]  # agent.json names the running agent's group
     os.kill(loop_pid, signal.SIGKILL)
     assert bench.procs[-1].wait(10) == KILLED
     assert agents_gone(bench, timeout=6)  # TERM at once, KILL after the grace period: not "until the next run"
     assert_resumes(bench)
 
 
-def watchdogs_of(pgid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"codex-self-iter-watchdog" in argv and str(pgid).encode() in argv:
-            found.append(int(entry.name))
-    return found
-
-
-def test_without_the_watchdog_the_next_run_ends_the_leftover_agent(bench: LoopBench) -> None:
+def test_without_the_call_reaper_the_next_run_ends_the_leftover_agent(bench: LoopBench) -> None:
     """The second line of defence: agent.json names the group, and the next run ends it before starting."""
     saved, loop_pid = kill_loop_during_agent_call(bench)
     pgid = int(str(saved["pgid"]))
-    watchdogs = watchdogs_of(pgid)
-    assert len(watchdogs) == 1
-    os.kill(watchdogs[0], signal.SIGKILL)  # started (indirectly) by this test: its loop spawned it
+    reaper = int(str(saved["reaper"]))
+    assert b"call_reaper.py" in Path(f"/proc/{reaper}/cmdline").read_bytes()
+    os.kill(reaper, signal.SIGKILL)  # started (indirectly) by this test: its loop spawned it
     os.kill(loop_pid, signal.SIGKILL)
     bench.procs[-1].wait(10)
     agent_pids = bench.agent_pids()[-2:]

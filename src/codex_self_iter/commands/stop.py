@@ -70,7 +70,8 @@ def _stop_now(layout: Layout, view: LoopView, wait_sec: float) -> int:
     except PermissionError as exc:
         raise UserError(f"cannot signal the loop (pid {pid}): {exc.strerror}; it stops at its next step") from exc
     print(f"codex-self-iter: sent SIGTERM to the loop (pid {pid}); waiting up to {wait_sec:g}s for it to end")
-    deadline = time.monotonic() + wait_sec
+    sent = time.monotonic()
+    deadline = sent + wait_sec
     while time.monotonic() < deadline:
         if not pid_alive(pid) or not is_locked(layout.lock_file):
             break
@@ -82,6 +83,7 @@ def _stop_now(layout: Layout, view: LoopView, wait_sec: float) -> int:
             file=sys.stderr,
         )
         return EXIT_STILL_RUNNING
+    print(f"codex-self-iter: the loop (pid {pid}) ended in {time.monotonic() - sent:.2f}s")
     try:
         print(f"codex-self-iter: {status_report(layout, observe(layout), time.time()).summary}")
     except UserError:

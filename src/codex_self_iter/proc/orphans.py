@@ -13,7 +13,9 @@ from codex_self_iter.state.fsio import atomic_write_json, read_json
 
 def remember_agent(path: Path, handle: ProcessHandle) -> None:
     """Record a just-started agent's process group."""
-    atomic_write_json(path, {"pid": handle.pid, "pgid": handle.pgid, "start": start_ticks(handle.pid)})
+    atomic_write_json(
+        path, {"pid": handle.pid, "pgid": handle.pgid, "start": start_ticks(handle.pid), "reaper": handle.reaper}
+    )
 
 
 def forget_agent(path: Path) -> None:

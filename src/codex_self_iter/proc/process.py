@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codex_self_iter.proc.capture import BoundedSink, LineHandler, Pipes
-from codex_self_iter.proc.group_reaper import Watchdog
 from codex_self_iter.proc.procinfo import PROC, STATE, group_members
+from codex_self_iter.proc.reaped import REAPER_WAIT_SEC, ReapedCall, spawn_reaped
 from codex_self_iter.state.fsio import make_private_dir
 
 DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024
 KILL_GRACE_SEC = 3.0
 POLL_SEC = 0.05
-DRAIN_SEC = 5.0  # after the group is gone, how long a pipe held open by an escaped process is still listened to
+# After the reaper ended the whole tree nothing of the call holds its pipes; a descriptor handed on to a process
+# outside it (over a socket) is not listened to for long, so `stop --now` stays well under a second.
+DRAIN_SEC = 0.3
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,11 @@ class ProcessResult:
 
 @dataclass(frozen=True)
 class ProcessHandle:
-    """The identity of a running child, so a later run can end it if this one dies."""
+    """The identity of a running command (leader of its own group) and of its reaper, so a later run can end them."""
 
     pid: int
     pgid: int
+    reaper: int = 0
 
 
 def kill_group(
@@ -107,36 +110,30 @@ def run_process(
     stderr_sink = BoundedSink(stderr_path, max_output_bytes, None)
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        spawned: ReapedCall | str = spawn_reaped(argv, cwd, env, stdin_text is not None)
     except OSError as exc:
-        stderr_sink.feed(f"{argv[0]}: {exc.strerror or exc}\n".encode())
+        spawned = str(exc.strerror or exc)
+    if not isinstance(spawned, ReapedCall):
+        why = spawned
+        stderr_sink.feed(f"{argv[0]}: {why}\n".encode())
         stdout_sink.finish()
         stderr_sink.finish()
-        return ProcessResult(argv, None, False, False, 0.0, stdout_path, stderr_path, str(exc.strerror or exc))
-    pgid = proc.pid
-    watchdog = Watchdog(pgid, KILL_GRACE_SEC)
+        return ProcessResult(argv, None, False, False, 0.0, stdout_path, stderr_path, why)
+    proc, pgid = spawned.proc, spawned.proc.pid
     # "replace": a lone surrogate (from an agent's JSON escapes) must not keep the prompt from being sent.
     stdin_data = stdin_text.encode("utf-8", errors="replace") if stdin_text is not None else None
     pipes = Pipes(proc, stdout_sink, stderr_sink, stdin_data)
     timed_out = cancelled = False
     try:
         if on_start is not None:
-            on_start(ProcessHandle(proc.pid, pgid))
+            on_start(ProcessHandle(spawned.agent_pid, spawned.agent_pid, proc.pid))
         timed_out, cancelled = _supervise(pipes, started, timeout_sec, cancel, on_tick, tick_sec)
     finally:
-        # The leader may be gone while its children still write: always end the whole group, also when
-        # on_start or on_tick raised (e.g. the state dir is full), so no child ever outlives this call.
+        # The reaper ends the command's whole tree (also what left its group) when it exits by itself, when it
+        # is TERMed, or when the control pipe closes; also when on_start or on_tick raised (e.g. a full disk).
         pipes.stop_watching_exit()
-        kill_group(pgid, leader=proc, idle=pipes.serve)  # keep draining: a child flushing on TERM must not block
-        watchdog.release()
+        spawned.release()
+        kill_group(pgid, REAPER_WAIT_SEC, leader=proc, idle=pipes.serve)  # keep draining meanwhile
         exit_code = proc.wait()
         pipes.drain(DRAIN_SEC)
         pipes.close()
