@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -104,7 +106,18 @@ def load_config(path: Path | None) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: invalid TOML: {exc}; fix the syntax at that line") from exc
+        raise UserError(_syntax_error(path, text, str(exc))) from exc
+
+
+def _syntax_error(path: Path, text: str, message: str) -> str:
+    """'FILE, line N: invalid TOML (what): `the line`; …' — tomllib names the line only inside its message."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    lines = text.splitlines()
+    number = int(found.group(1)) if found else max(len(lines), 1)  # "at end of document": the last line
+    what = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+    shown = lines[number - 1].strip()[:120] if 0 < number <= len(lines) else ""
+    quoted = f": `{shown}`" if shown else ""
+    return f"{path}, line {number}: invalid TOML ({what}){quoted}; fix the syntax on that line"
 
 
 def build_settings(raw: dict[str, Any], overrides: dict[str, Any], source: str) -> Settings:
@@ -119,11 +132,36 @@ def build_settings(raw: dict[str, Any], overrides: dict[str, Any], source: str) 
 
 def _first_error(exc: ValidationError, source: str) -> str:
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) or "(top level)"
     kind: Literal["extra_forbidden"] | str = error["type"]
     if kind == "extra_forbidden":
-        hint = "unknown key; remove it or check its spelling against config.example.toml"
+        hint = "unknown key; " + _unknown_key_hint(loc)
     else:
         hint = f"{error['msg']}; see config.example.toml"
     more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"{source}: {key}: {hint}{more}"
+
+
+def _unknown_key_hint(loc: list[str]) -> str:
+    """Where the key belongs, or the nearest known key, or where to look them up."""
+    name, here = loc[-1], ".".join(loc[:-1])
+    tables: dict[str, type[BaseModel]] = {"": Settings, "codex": CodexSettings}
+    if here not in tables:
+        return "remove it or check its spelling against config.example.toml"
+    ordered = [here] + [table for table in tables if table != here]  # this table's own keys first
+    for exact in (True, False):
+        for table in ordered:
+            fields = list(tables[table].model_fields)
+            match = name if exact and name in fields else None
+            if not exact:
+                match = next(iter(difflib.get_close_matches(name, fields, n=1, cutoff=0.75)), None)
+            if match is None or (exact and table == here):
+                continue
+            guess = "" if exact else f"did you mean `{match}`? "
+            if table == here:
+                return guess.rstrip()
+            if table == "":  # TOML puts every key after a [table] header into that table
+                return f"{guess}it is a top-level key: move it above the [{here}] table"
+            return f"{guess}it belongs in the [{table}] table: move it under a [{table}] header"
+    return "remove it or check its spelling against config.example.toml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ def prepare(options: Options) -> Prepared:
         settings.global_stop_file_name,
         settings.lock_file_name,
     )
-    digest = hashlib.sha256(repr(sorted(settings.model_dump(mode="json").items())).encode()).hexdigest()[:16]
+    # The config file's own content: flags like --max-iterations are this run's choice, not a configuration change.
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Prepared(settings, layout, config_path, digest)
 
 

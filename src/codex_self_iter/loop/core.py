@@ -79,8 +79,7 @@ def _apply(ctx: LoopContext, state: RuntimeState, decision: gates.Decision) -> g
     if isinstance(decision, gates.Stop):
         return decision
     if isinstance(decision, gates.Backoff):
-        _schedule(ctx, state, decision)
-        return None
+        return _schedule(ctx, state, decision)
     stagnation = gates.stagnation_gate(state.streaks.stagnation, state.replanned_for_stagnation, ctx.settings)
     if isinstance(stagnation, gates.Stop):
         return stagnation
@@ -93,12 +92,15 @@ def _apply(ctx: LoopContext, state: RuntimeState, decision: gates.Decision) -> g
     if isinstance(streak, gates.Stop):
         return streak
     if isinstance(streak, gates.Backoff):
-        _schedule(ctx, state, streak)
+        return _schedule(ctx, state, streak)
     _save(ctx, state, Phase.RUNNING)
     return None
 
 
-def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> None:
+def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> gates.Stop | None:
+    budget = _budget_stop(ctx, state)
+    if budget is not None:
+        return budget  # no wait (nor a line announcing one) right before a budget ends the run anyway
     state.backoff_until = ctx.deps.clock() + backoff.seconds
     state.backoff_reason = backoff.reason
     if backoff.reason == "usage limit":
@@ -108,12 +110,17 @@ def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> 
     )
     ctx.reporter.info(f"backing off {backoff.seconds:.1f}s ({backoff.reason})")
     _save(ctx, state, Phase.BACKING_OFF)
+    return None
 
 
 def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     pending = ctx.signals.pending()
     if pending is not None:
         return gates.stop_requested(pending)
+    return _budget_stop(ctx, state)
+
+
+def _budget_stop(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     spent = gates.Spent(
         iterations=state.iteration - state.run_first_iteration,
         tokens=state.totals.tokens - state.run_first_tokens,
