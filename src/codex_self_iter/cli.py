@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from codex_self_iter import __version__
 from codex_self_iter.errors import OutputClosed, UserError
-from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, exit_codes_text
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin", "fleet")
@@ -67,8 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-self-iter",
         description="Keep Codex working on a repository until the work is really done.",
-        epilog="exit codes: 0 complete · 1 bad input · 2 stopped by a gate or budget · 3 agent blocked or failing · "
-        "4 another loop holds the lock · 5 stopped by the user · 130 interrupted",
+        epilog=f"exit codes: {exit_codes_text()}",
     )
     parser.add_argument("--version", action="version", version=f"codex-self-iter {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -94,6 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("codex-self-iter: interrupted")
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line naming the crash report, never a bare traceback
+        from codex_self_iter.state.crash_report import crash_line, write_crash_report
+
+        _say(crash_line(exc, write_crash_report(exc, sys.argv[:1] + args_list, _state_dir_of(args_list))))
+        return EXIT_BUG
     try:
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
     except BrokenPipeError:
@@ -113,6 +119,22 @@ def _dispatch(args_list: list[str]) -> int:
     args.argv = args_list  # `run --detach` starts the same command line again
     code: int = args.handler(args)
     return code
+
+
+def _state_dir_of(args_list: list[str]) -> Path | None:
+    """The state dir the command line names, for a crash report; None when even that cannot be worked out."""
+    try:
+        args = build_parser().parse_args(
+            args_list if args_list[:1] and args_list[0] in COMMANDS else ["run", *args_list]
+        )
+        if not hasattr(args, "workspace"):
+            return None
+        from codex_self_iter.commands.target import locate
+
+        with contextlib.redirect_stderr(io.StringIO()):  # its warnings would be more lines than the one we print
+            return locate(args).state_dir
+    except (Exception, SystemExit):
+        return None
 
 
 def unknown_command(word: str) -> str:

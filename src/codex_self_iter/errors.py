@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_LOCKED
+
 
 class UserError(Exception):
     """Bad input or configuration: one clear line, exit 1."""
 
-    exit_code = 1
+    exit_code = EXIT_BAD_INPUT
 
 
 class LockHeldError(UserError):
     """Another loop holds the state dir's lock."""
 
-    exit_code = 4
+    exit_code = EXIT_LOCKED
 
 
 class StateError(UserError):

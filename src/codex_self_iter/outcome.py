@@ -27,13 +27,34 @@ class StopReason(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+# THE EXIT-CODE TABLE: every code the program exits with, and what it means (README "Exit codes" says the same).
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_GATE = 2
 EXIT_AGENT = 3
 EXIT_LOCKED = 4
 EXIT_USER_STOP = 5
+EXIT_BUG = 70  # an unexpected exception: a crash report is written (BSD's EX_SOFTWARE)
 EXIT_INTERRUPTED = 130
+
+EXIT_STILL_RUNNING = 2  # `stop --now` / `fleet stop --now` only: the loop outlived --wait
+
+EXIT_MEANINGS: dict[int, str] = {
+    EXIT_OK: "complete",
+    EXIT_BAD_INPUT: "bad input",
+    EXIT_GATE: "stopped by a gate or budget",
+    EXIT_AGENT: "agent blocked or failing",
+    EXIT_LOCKED: "another loop holds the lock",
+    EXIT_USER_STOP: "stopped by the user",
+    EXIT_BUG: "a bug (see the crash report it names)",
+    EXIT_INTERRUPTED: "interrupted",
+}
+
+
+def exit_codes_text() -> str:
+    """The table as one line, for --help."""
+    return " · ".join(f"{code} {meaning}" for code, meaning in EXIT_MEANINGS.items())
+
 
 _EXIT_CODES: dict[StopReason, int] = {
     StopReason.COMPLETE: EXIT_OK,

@@ -3,7 +3,8 @@
 The loop runs as `python -c BOOT …`, where BOOT may install one fault before calling the CLI's main():
 `CSI_FAULT=replace:<name>:<n>` SIGKILLs the loop at the n-th atomic rename onto a file called <name> (`*` = any
 file), i.e. with the new content complete in its temp file but not yet in place; `CSI_FAULT=append:<name>:<n>`
-writes half of the n-th JSONL record appended to <name> and then SIGKILLs the loop (a torn line).
+writes half of the n-th JSONL record appended to <name> and then SIGKILLs the loop (a torn line);
+`CSI_FAULT=raise:<name>:<n>` raises an unexpected RuntimeError from the n-th rename onto <name>: a bug inside the loop.
 `CSI_FSIZE=<bytes>` sets RLIMIT_FSIZE in the loop: any file write beyond that size fails with EFBIG, which is how
 these tests simulate a full disk without privileges (no loop mount, no tmpfs, and chmod does not stop root).
 The agent is a small shell script (fast, and it logs its pid so a test can prove it is gone).
@@ -33,11 +34,13 @@ spec = os.environ.get("CSI_FAULT")
 if spec:
     kind, name, nth = spec.split(":")
     nth, seen = int(nth), [0]
-    if kind == "replace":
+    if kind in ("replace", "raise"):
         real_replace = os.replace
         def replace(src, dst, *args, **kwargs):
             if name == "*" or os.path.basename(os.fspath(dst)) == name:
                 seen[0] += 1
+                if seen[0] == nth and kind == "raise":
+                    raise RuntimeError(f"injected fault at rename {nth} onto {name}")
                 if seen[0] == nth:
                     os.kill(os.getpid(), signal.SIGKILL)
             return real_replace(src, dst, *args, **kwargs)

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from codex_self_iter.outcome import EXIT_STILL_RUNNING
+
 Lazy = Callable[[str, str], Any]
 
 DEFAULT_FLEET_DIR = ".codex-self-iter-fleet"
@@ -120,7 +122,7 @@ def cmd_fleet_stop(args: argparse.Namespace) -> int:
             return 0
         time.sleep(0.1)
     print(f"codex-self-iter fleet: loops still running after {args.wait:g}s; see `fleet status`", file=sys.stderr)
-    return 2
+    return EXIT_STILL_RUNNING
 
 
 def _alive(pid: int | None) -> bool:

@@ -12,12 +12,12 @@ from codex_self_iter.commands.loop_view import LoopView, observe, pid_alive
 from codex_self_iter.commands.status import status_report
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.errors import UserError
+from codex_self_iter.outcome import EXIT_STILL_RUNNING
 from codex_self_iter.state.fsio import atomic_write_json
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.loop_lock import is_locked
 
 POLL_SEC = 0.1
-EXIT_STILL_RUNNING = 2
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from codex_self_iter.outcome import EXIT_BAD_INPUT
 from codex_self_iter.plugin.codex_cli import CodexPlugins, InstalledPlugin, PluginInstallError, locate_codex
 from codex_self_iter.plugin.marketplace import (
     BUNDLE_DIR,
@@ -25,7 +26,7 @@ from codex_self_iter.plugin.marketplace import (
     same_tree,
 )
 
-EXIT_FAILED = 1
+EXIT_FAILED = EXIT_BAD_INPUT
 
 
 @dataclass(frozen=True)
