@@ -124,7 +124,9 @@ def test_prompt_size_is_bounded_after_500_iterations(
 ) -> None:
     monkeypatch.setenv("COUNTER", str(tmp_path / "counter"))
     template = "/bin/sh -c " + shlex.quote(SHELL_AGENT) + " {prompt_file}"
-    run = run_loop_in_process(git_repo, {"max_iterations": 500, "max_stagnation": 1000}, template=template)
+    run = run_loop_in_process(
+        git_repo, {"max_iterations": 500, "max_stagnation": 1000, "keep_runs": 0}, template=template
+    )
     assert run.exit_code == 2, run.output
     assert run.status["stop_reason"] == "max_iterations"
     prompts = sorted((run.state_dir / "prompts").glob("*-executor.md"))

@@ -31,6 +31,7 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan-file", help="plan file, relative to the workspace (default: plan.md)")
     parser.add_argument("--state-dir", help="state dir, relative to the workspace (default: .codex-self-iter)")
     parser.add_argument("--config", help="TOML config (default: <workspace>/codex-self-iter.toml if present)")
+    parser.add_argument("--run", metavar="NAME", help="a worktree run by id or branch (default: the newest)")
 
 
 def _run_parser(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +52,12 @@ def _run_parser(parser: argparse.ArgumentParser) -> None:
         help="task queue: skip a blocked task and go on with the next (default: a blocked task stops the run)",
     )
     parser.add_argument("--detach", action="store_true", help="run in the background, logging to logs/loop.log")
+    parser.add_argument(
+        "--worktree", action="store_true", help="run on a new branch in a git worktree; your tree stays untouched"
+    )
+    parser.add_argument(
+        "--include-uncommitted", action="store_true", help="with --worktree: carry uncommitted changes onto the branch"
+    )
     parser.set_defaults(handler=_lazy("codex_self_iter.commands.run", "cmd_run"))
 
 

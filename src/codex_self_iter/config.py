@@ -48,6 +48,12 @@ class Settings(BaseModel):
     task_file: str = Field(default="TASK.md", description="The objective, relative to the workspace (optional).")
     plan_file: str = Field(default="plan.md", description="The living plan, relative to the workspace (required).")
     state_dir: str = Field(default=".codex-self-iter", description="State dir, relative to the workspace.")
+    isolation: Literal["none", "worktree"] = Field(
+        default="none", description='"worktree": run on a new branch in a git worktree (same as `run --worktree`).'
+    )
+    keep_runs: int = Field(
+        default=50, ge=0, description="Iterations whose runs/ and prompts/ files are kept (0 = keep all)."
+    )
 
     # Gates and budgets.
     max_no_change: int = Field(default=3, ge=1, description="No-change executor turns in a row before stopping.")

@@ -13,6 +13,7 @@ from codex_self_iter.checks.run import CheckSpec, parse_check
 from codex_self_iter.config import Settings, build_settings, load_config
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.workspace.runs import WorktreeRun
 
 DEFAULT_CONFIG_NAME = "codex-self-iter.toml"
 DEFAULT_STATE_DIR = Settings.model_fields["state_dir"].default
@@ -41,6 +42,7 @@ class Prepared:
     layout: Layout
     config_path: Path | None
     config_digest: str
+    worktree: WorktreeRun | None = None  # set for an isolated run: the layout then points into its worktree
 
 
 def resolve_workspace(raw: str) -> Path:

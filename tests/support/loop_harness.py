@@ -14,6 +14,8 @@ from codex_self_iter.loop.context import Deps
 from codex_self_iter.loop.launch import RunFlags
 from codex_self_iter.options import Options, prepare
 from codex_self_iter.tasks.driver import run as run_any
+from codex_self_iter.workspace.isolation import IsolationRequest, isolate
+from codex_self_iter.workspace.runs import WorktreeRun
 
 FAKE_AGENT = Path(__file__).with_name("fake_agent.py")
 
@@ -53,6 +55,7 @@ class Run:
     exit_code: int
     output: str
     state_dir: Path
+    worktree: WorktreeRun | None = None
 
     @property
     def status(self) -> dict[str, Any]:
@@ -94,6 +97,7 @@ def run_loop_in_process(
     time_source: FakeTime | None = None,
     flags: RunFlags | None = None,
     template: str | None = None,
+    worktree: IsolationRequest | None = None,
     **options: Any,
 ) -> Run:
     """Run the real loop in-process with the fake agent; config keys go through a real TOML file."""
@@ -116,5 +120,10 @@ def run_loop_in_process(
     )
     out = io.StringIO()
     time_source = time_source or FakeTime()
-    code = run_any(prepare(opts), flags or RunFlags(), time_source.deps(), out)  # the task queue when tasks/ exists
-    return Run(code, out.getvalue(), workspace / ".codex-self-iter")
+    prepared = prepare(opts)
+    if worktree is not None:
+        isolated = isolate(prepared, worktree)
+        assert isolated is not None
+        prepared = isolated
+    code = run_any(prepared, flags or RunFlags(), time_source.deps(), out)  # the task queue when tasks/ exists
+    return Run(code, out.getvalue(), prepared.layout.state_dir, prepared.worktree)

@@ -17,7 +17,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the loop to its stop; --dry-run previews the next call, --detach starts it in the background."""
     if args.dry_run and args.detach:
         raise UserError("--dry-run and --detach exclude each other; preview first, then detach")
-    prepared = prepare(options_from(args))
+    options = options_from(args)
+    if args.worktree:
+        options.extra["isolation"] = "worktree"
+    prepared = prepare(options)
+    argv = list(args.argv)
+    if prepared.settings.isolation == "worktree" or args.run:
+        from codex_self_iter.workspace.isolation import IsolationRequest, isolate
+
+        request = IsolationRequest(args.include_uncommitted, args.fresh, args.run)
+        isolated = isolate(prepared, request, create=not args.dry_run)
+        if isolated is not None and isolated.worktree is not None:
+            prepared = isolated
+            argv += [] if args.run else ["--run", isolated.worktree.id]  # a detached child continues this run
+    elif args.include_uncommitted:
+        raise UserError("--include-uncommitted only applies to worktree runs; add --worktree")
     if args.dry_run:
         from codex_self_iter.commands.dry_run import dry_run
 
@@ -25,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.detach:
         from codex_self_iter.commands.detach import detach
 
-        return detach(prepared, args.argv, args.clear_stop, sys.stdout)
+        return detach(prepared, argv, args.clear_stop, sys.stdout)
     from codex_self_iter.tasks.driver import run
 
     return run(prepared, RunFlags(clear_stop=args.clear_stop, fresh=args.fresh))

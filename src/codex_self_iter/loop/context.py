@@ -16,6 +16,7 @@ from codex_self_iter.loop.reporter import Reporter
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.stop_request import StopSignals
+from codex_self_iter.workspace.checkpoint import Checkpoints
 
 
 @dataclass
@@ -45,6 +46,7 @@ class LoopContext:
     started_at: float = 0.0
     bypass: bool = False
     protected: ProtectedSnapshot | None = None
+    checkpoints: Checkpoints | None = None  # a worktree run: commit after executor turns, diff base..branch
 
     @property
     def state_exclude(self) -> str | None:

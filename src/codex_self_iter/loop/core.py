@@ -12,6 +12,7 @@ from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.next_call import next_call
 from codex_self_iter.loop.steps import execute, plan
 from codex_self_iter.outcome import StopReason, exit_code_for
+from codex_self_iter.state.retention import prune
 from codex_self_iter.state.runtime import RuntimeState, save_runtime
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
@@ -44,6 +45,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
                 continue
             decision = _iterate(ctx, state)
             stop = _apply(ctx, state, decision)
+            prune(ctx.layout, ctx.settings.keep_runs)
         crashed = False
     except UserError as exc:
         stop, crashed = gates.stop_on(gates.Event.BAD_INPUT, str(exc)), False
@@ -143,6 +145,8 @@ def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
 def _save(ctx: LoopContext, state: RuntimeState, phase: Phase) -> None:
     save_runtime(ctx.layout.runtime_file, state)
     write_status(ctx, state, phase)
+    if ctx.checkpoints is not None:
+        ctx.checkpoints.remember(state.iteration, state.model_dump(mode="json"))
 
 
 def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> None:

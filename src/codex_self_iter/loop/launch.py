@@ -27,6 +27,7 @@ from codex_self_iter.state.runtime import Baseline, RuntimeState, Streaks, load_
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.state.stop_request import StopSignals, stop_file_present
+from codex_self_iter.workspace.checkpoint import Checkpoints
 from codex_self_iter.workspace.fingerprint import dirty_digests, take_fingerprint
 from codex_self_iter.workspace.git_exclude import exclude_state_dir
 from codex_self_iter.workspace.inputs import read_inputs
@@ -64,6 +65,7 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
         config_path=prepared.config_path,
         config_digest=prepared.config_digest,
         bypass=runner.unsandboxed,
+        checkpoints=Checkpoints(prepared.worktree) if prepared.worktree and not dry_run else None,
     )
 
 
@@ -185,3 +187,8 @@ def _announce(ctx: LoopContext) -> None:
     if ctx.bypass:
         ctx.reporter.warn("sandbox BYPASS is on: the agent runs without a sandbox or approvals")
     ctx.reporter.info(f"workspace {ctx.layout.workspace} · runner {ctx.runner.name} · checks: {ctx.checks_source}")
+    if ctx.checkpoints is not None:
+        run = ctx.checkpoints.run
+        start = run.start_branch or run.start_commit[:12]
+        carried = " + your uncommitted changes" if run.carried_uncommitted else ""
+        ctx.reporter.info(f"worktree run {run.id}: branch {run.branch} from {start}{carried}; your tree is untouched")

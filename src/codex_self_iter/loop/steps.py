@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from codex_self_iter.agent.control import ExecutorReport, PlannerResult, ReviewerVerdict
 from codex_self_iter.agent.kinds import FailureKind, Role
+from codex_self_iter.checks.report import CheckReport
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.calls import CallOutcome, call_role
 from codex_self_iter.loop.context import LoopContext
@@ -78,8 +79,12 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
     state.last_fingerprint = after.digest
     changed = Event.CHANGED if after.digest != before.digest else Event.UNCHANGED
     state.streaks = gates.count(state.streaks, Event.ANSWERED, changed)
+    pending = ctx.checkpoints is not None and (changed is Event.CHANGED or after.dirty > 0)
+    checks = None
     if ctx.settings.checks_every_iteration and report.status != "complete":
-        run_project_checks(ctx, state, iteration, "checks")
+        checks = run_project_checks(ctx, state, iteration, "checks")
+    if pending and report.status != "complete":
+        checkpoint(ctx, state, iteration, report, checks)
     if report.status == "blocked":
         state.streaks = gates.count(state.streaks, Event.BLOCKED)
         ctx.reporter.warn(f"#{iteration} the agent is blocked: {report.summary}")
@@ -87,7 +92,7 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
         return gates.Continue()
     state.streaks = gates.count(state.streaks, Event.REPORTED)
     if report.status == "complete":
-        return judge_claim(ctx, state, iteration, inputs, report, after.digest)
+        return judge_claim(ctx, state, iteration, inputs, report, after.digest, pending)
     recent = state.goal_history[-max(ctx.settings.max_stagnation, 2) :]
     repeated = any(is_near_duplicate(report.next_goal, goal, ctx.settings.goal_similarity) for goal in recent)
     state.streaks = gates.count(state.streaks, Event.GOAL_REPEATED if repeated else Event.GOAL_NEW)
@@ -113,26 +118,51 @@ def periodic_review(
     return gates.Continue()
 
 
+def checkpoint(
+    ctx: LoopContext, state: RuntimeState, iteration: int, report: ExecutorReport, checks: CheckReport | None
+) -> str:
+    """Commit the worktree as iteration N's checkpoint; the workspace fingerprint after it."""
+    assert ctx.checkpoints is not None
+    result = "not run" if checks is None else ("passed" if checks.all_passed else "failed") + f" ({checks.summary()})"
+    commit = ctx.checkpoints.commit(iteration, state.goal or "", report.status, result, report.summary)
+    if commit is not None:
+        ctx.journal.record("checkpoint", iteration=iteration, commit=commit, branch=ctx.checkpoints.run.branch)
+        state.last_fingerprint = take_fingerprint(ctx.layout.workspace, ctx.state_exclude).digest
+    return state.last_fingerprint or ""
+
+
 def _reviewer_diff(ctx: LoopContext, state: RuntimeState, iteration: int) -> str:
     base = state.baseline or Baseline()
-    diff = diff_since(ctx.layout.workspace, base.head, ctx.state_exclude, DIFF_FILE_CHARS, base.preexisting)
+    head = ctx.checkpoints.diff_range if ctx.checkpoints is not None else base.head
+    diff = diff_since(ctx.layout.workspace, head, ctx.state_exclude, DIFF_FILE_CHARS, base.preexisting)
     atomic_write_text(ctx.layout.run_dir(iteration, "reviewer") / "diff.patch", diff)
     return diff
 
 
 def judge_claim(
-    ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Inputs, report: ExecutorReport, fingerprint: str
+    ctx: LoopContext,
+    state: RuntimeState,
+    iteration: int,
+    inputs: Inputs,
+    report: ExecutorReport,
+    fingerprint: str,
+    pending: bool = False,
 ) -> gates.Decision:
-    """A completion claim: checks first (cheap, objective), then the reviewer, then the loop's own decision."""
+    """A completion claim: checks first (cheap, objective), then the reviewer, then the loop's own decision;
+    pending: the worktree has changes to checkpoint before the reviewer looks at base..branch."""
     ctx.journal.record("claim", iteration=iteration, summary=report.summary, evidence=report.evidence)
     state.replanned_for_stagnation = False
     state.streaks = gates.count(state.streaks, Event.CLAIMED)
     tampered = tampering_rejection(ctx, iteration)
     if tampered is not None:
+        if pending:
+            fingerprint = checkpoint(ctx, state, iteration, report, None)
         # Weakened tests make passing checks meaningless: reject before spending a check run or a review.
         ctx.journal.record("decision", iteration=iteration, kind="claim", success=False, reason=tampered)
         return _rejected(ctx, state, iteration, fingerprint, tampered, rejection_goal(tampered))
     checks = run_project_checks(ctx, state, iteration, "checks")
+    if pending:
+        fingerprint = checkpoint(ctx, state, iteration, report, checks)
     checks_passed = None if checks is None else checks.all_passed
     review: ReviewerVerdict | None = None
     next_goal = ""

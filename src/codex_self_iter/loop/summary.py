@@ -11,6 +11,7 @@ from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
 from codex_self_iter.workspace.diffs import changed_files
+from codex_self_iter.workspace.handoff import handoff_lines
 
 NEXT_STEPS: dict[StopReason, str] = {
     StopReason.COMPLETE: "review the changes (git diff) and commit them",
@@ -53,6 +54,9 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
     for goal in state.goal_history[-3:]:
         print(f"  goal: {' '.join(goal.split())[:160]}", file=out)
     print(f"  artifacts: {ctx.layout.state_dir} (status.json, logs/iterations.jsonl, runs/, prompts/)", file=out)
+    if ctx.checkpoints is not None:
+        for line in handoff_lines(ctx.checkpoints.run):
+            print(f"  {line}", file=out)
     print(f"  next: {_next_step(ctx, result.reason)}", file=out)
 
 
@@ -60,4 +64,6 @@ def _next_step(ctx: LoopContext, reason: StopReason) -> str:
     stop = stop_file_present(ctx.signals.stop_files)
     if stop is not None and reason is not StopReason.STOP_FILE:
         return f"{stop} is present: remove it (or `run --clear-stop`) before the next run"
+    if reason is StopReason.COMPLETE and ctx.checkpoints is not None:
+        return "review the branch (`codex-self-iter diff`), then `codex-self-iter merge`"
     return NEXT_STEPS.get(reason, DEFAULT_NEXT)

@@ -1,0 +1,98 @@
+"""`run --worktree`: pick the run to continue or create a new one, and point the loop's layout at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from codex_self_iter.options import Prepared
+from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.loop_lock import is_locked
+from codex_self_iter.workspace.inputs import read_inputs
+from codex_self_iter.workspace.runs import Repo, WorktreeRun, find_run, list_runs, open_repo
+from codex_self_iter.workspace.worktree import (
+    carry_commit,
+    create_run,
+    ensure_worktree,
+    refuse_dirty,
+    slug_from,
+    translate_roots,
+    uncommitted,
+)
+
+
+@dataclass(frozen=True)
+class IsolationRequest:
+    """What the command line asks of a worktree run."""
+
+    include_uncommitted: bool = False
+    new: bool = False  # --fresh: a new run even when one could be continued
+    run_name: str | None = None
+
+
+def isolate(prepared: Prepared, request: IsolationRequest, create: bool = True) -> Prepared | None:
+    """The Prepared of the worktree run to use (continued or new); None when create is off and none exists."""
+    user = prepared.layout
+    repo = open_repo(user.workspace)
+    subdir = _relative(user.workspace, repo.toplevel) or ""
+    exclude = _relative(user.state_dir, repo.toplevel)
+    run: WorktreeRun | None = None
+    if request.run_name:
+        run = find_run(repo, request.run_name)
+    elif not request.new:
+        run = resumable(repo, subdir)
+    if run is None:
+        if not create:
+            return None
+        dirty = uncommitted(repo, exclude)
+        if dirty and not request.include_uncommitted:
+            refuse_dirty(dirty, repo)
+        start = carry_commit(repo, exclude) if dirty else repo.head
+        slug = slug_from(read_inputs(user).task)
+        run = create_run(repo, subdir, slug, start, carried=bool(dirty))
+    ensure_worktree(run)
+    return worktree_prepared(prepared, run, repo)
+
+
+def worktree_prepared(prepared: Prepared, run: WorktreeRun, repo: Repo) -> Prepared:
+    """The loop's settings and layout inside the run: workspace = the checkout, state dir = the run's."""
+    settings, user = prepared.settings, prepared.layout
+    layout = Layout.create(
+        run.workspace,
+        settings.task_file,
+        settings.plan_file,
+        run.state_dir,
+        settings.stop_file_name,
+        settings.global_stop_file_name,
+        settings.lock_file_name,
+    )
+    # The user's own `.codex-stop` stops worktree runs too; the agent cannot write it from its checkout.
+    layout = replace(layout, global_stop_file=user.global_stop_file)
+    codex = settings.codex
+    if codex.writable_roots:
+        roots = translate_roots(codex.writable_roots, user.workspace, run, repo)
+        settings = settings.model_copy(update={"codex": codex.model_copy(update={"writable_roots": roots})})
+    return replace(prepared, settings=settings, layout=layout, worktree=run)
+
+
+def resumable(repo: Repo, subdir: str) -> WorktreeRun | None:
+    """The newest run started from where the user is now that is unfinished and not running."""
+    for run in reversed(list_runs(repo)):
+        if run.merged_at or run.start_commit != repo.head or run.start_branch != repo.branch or run.subdir != subdir:
+            continue
+        runtime = read_json(Path(run.state_dir) / "runtime.json")
+        if not isinstance(runtime, dict) or runtime.get("completed"):
+            continue
+        if is_locked(Path(run.state_dir) / "loop.lock"):
+            continue
+        return run
+    return None
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    try:
+        relative = path.resolve().relative_to(root)
+    except ValueError:
+        return None
+    return "" if str(relative) == "." else relative.as_posix()
