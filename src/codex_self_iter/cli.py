@@ -16,7 +16,20 @@ from codex_self_iter.errors import OutputClosed, UserError
 from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_BUG, EXIT_INTERRUPTED, EXIT_OK, exit_codes_text
 
 Handler = Callable[[argparse.Namespace], int]
-COMMANDS = ("run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin", "fleet")
+COMMANDS = (
+    "run",
+    "init",
+    "status",
+    "stop",
+    "doctor",
+    "history",
+    "logs",
+    "install-plugin",
+    "fleet",
+    "session",
+    "hook",
+    "install-hooks",
+)
 
 
 def add_loop_options(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse argv, run the command, map user errors to one line and an exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["hook", "stop"]:  # on every Codex turn: no parser, no heavy imports
+        from codex_self_iter.session.hook import run_stop_hook
+
+        return run_stop_hook()
     try:
         code = _dispatch(args_list)
     except OutputClosed as exc:  # the command finished; only its last lines had no reader

@@ -73,3 +73,7 @@ def register(sub: Any, add_loop_options: AddOptions, lazy: Lazy) -> None:
     from codex_self_iter.commands.fleet import register_fleet
 
     register_fleet(sub, lazy)
+
+    from codex_self_iter.commands.session_parsers import register_session
+
+    register_session(sub, lazy)

@@ -1,0 +1,52 @@
+"""The Stop hook's stdin, read leniently: whatever Codex (or anything else) sends never raises here.
+
+Only the standard library is imported: this runs on every turn of every Codex session.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HookInput:
+    """The Stop payload's fields this hook uses; missing or mistyped fields become empty values."""
+
+    session_id: str = ""
+    turn_id: str = ""
+    cwd: str = ""
+    transcript_path: str = ""
+    stop_hook_active: bool = False
+    last_assistant_message: str = ""
+    readable: bool = False  # False: the input was not a JSON object
+
+    @property
+    def identified(self) -> bool:
+        """True when the event names its Codex session (the contract can be bound to it)."""
+        return self.readable and bool(self.session_id)
+
+
+def parse_hook_input(data: bytes) -> HookInput:
+    """The payload as a HookInput; garbage, nulls and wrong types give empty fields, never an exception."""
+    try:
+        value = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return HookInput()
+    if not isinstance(value, dict):
+        return HookInput()
+    return HookInput(
+        session_id=_text(value.get("session_id")),
+        turn_id=_text(value.get("turn_id")),
+        cwd=_text(value.get("cwd")),
+        transcript_path=_text(value.get("transcript_path")),
+        stop_hook_active=value.get("stop_hook_active") is True,
+        last_assistant_message=_text(value.get("last_assistant_message")),
+        readable=True,
+    )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,122 @@
+"""`session status` and `session cancel`: find this workspace's contract, show it, end it."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from codex_self_iter.commands.target import locate
+from codex_self_iter.errors import UserError
+from codex_self_iter.session.contract import Contract, SessionState, archive, load_contract, load_state, save_state
+from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.requests import read_cancel, stop_request, write_cancel
+from codex_self_iter.state.journal import Journal
+
+CANCEL_LOCK_WAIT_SEC = 15.0
+
+
+def session_paths(workspace: str) -> SessionPaths:
+    """The session dir of the workspace (its config's state_dir, else the default)."""
+    args = argparse.Namespace(workspace=workspace, task_file=None, plan_file=None, state_dir=None, config=None)
+    return SessionPaths.under(locate(args).state_dir)
+
+
+def load_current(paths: SessionPaths) -> tuple[Contract, SessionState]:
+    """The contract and its state; a UserError when none was ever started here."""
+    if not paths.contract.exists():
+        raise UserError(
+            f"{paths.root}: no in-session contract here; start one with "
+            "`codex-self-iter session start --objective TEXT` (or pass --workspace)"
+        )
+    contract = load_contract(paths)
+    return contract, load_state(paths, contract.id)
+
+
+def status_view(paths: SessionPaths, contract: Contract, state: SessionState) -> dict[str, Any]:
+    """Everything `session status --json` prints."""
+    pending = read_cancel(paths) if state.active else ""
+    stop = stop_request(contract) if state.active else ""
+    return {
+        "state": state.status,
+        "reason": state.reason or None,
+        "message": state.message or None,
+        "cancel_requested": pending or None,
+        "stop_requested": stop or None,
+        "contract_id": contract.id,
+        "objective": contract.objective,
+        "workspace": contract.workspace,
+        "bound_session": state.bound_session or None,
+        "bound_by": state.bound_by or None,
+        "iteration": state.blocks,
+        "max_iterations": contract.max_iterations,
+        "max_no_change": contract.max_no_change,
+        "same_failures": state.same_failures,
+        "stops": state.stops,
+        "claims": state.claims,
+        "completion_promise": contract.completion_promise,
+        "checks": [check.spec().command for check in contract.checks],
+        "checks_source": contract.checks_source,
+        "baseline": contract.baseline.model_dump(mode="json"),
+        "last_checks": _public_checks(state.last_checks),
+        "created_at": contract.created_at,
+        "updated_at": state.updated_at or None,
+        "ended_at": state.ended_at,
+        "journal": str(paths.journal),
+    }
+
+
+def status_lines(view: dict[str, Any]) -> list[str]:
+    """The human form of status_view."""
+    bound = view["bound_session"] or "not yet (the first Codex session that stops in this workspace)"
+    lines = [
+        f"in-session mode: {view['state']}" + (f" ({view['reason']})" if view["reason"] else ""),
+        f"  objective: {view['objective']}",
+        f"  codex session: {bound}",
+        f"  continuations: {view['iteration']} of {view['max_iterations']}; stops seen: {view['stops']}; "
+        f"claims: {view['claims']}",
+        f"  checks ({view['checks_source']}): " + "; ".join(view["checks"]),
+        f"  baseline: {view['baseline']['checks_summary']}",
+    ]
+    if view["last_checks"]:
+        lines.append(f"  last checks: {view['last_checks']['summary']}")
+    for key in ("message", "cancel_requested", "stop_requested"):
+        if view[key]:
+            lines.append(f"  {key.replace('_', ' ')}: {view[key]}")
+    return lines
+
+
+def cancel_session(paths: SessionPaths, reason: str) -> str:
+    """End the active contract (or, while the hook holds it, leave a request it honours); returns what happened."""
+    contract, state = load_current(paths)
+    if not state.active:
+        return f"nothing to cancel: the contract already ended ({state.status})"
+    who = write_cancel(paths, reason)  # seen at once by a check run in progress
+    try:
+        with FileLock(str(paths.lock), timeout=CANCEL_LOCK_WAIT_SEC):
+            state = load_state(paths, contract.id)
+            if not state.active:
+                paths.cancel_request.unlink(missing_ok=True)
+                return f"the contract ended meanwhile ({state.status})"
+            full = read_cancel(paths) or reason
+            state.status, state.reason, state.ended_at = "cancelled", "cancelled", time.time()
+            state.message = f"codex-self-iter: in-session mode cancelled ({full}); releasing this session"
+            state.notified = not state.bound_session  # the bound session is told at its next stop
+            save_state(paths, state)
+            archive(paths, contract, state)
+            paths.cancel_request.unlink(missing_ok=True)
+    except Timeout:
+        Journal(paths.journal).record("cancel_requested", contract_id=contract.id, reason=reason, by=who)
+        return "cancel requested: the Stop hook is running the checks; it releases the session when they end"
+    Journal(paths.journal).record("cancelled", contract_id=contract.id, reason=reason, by=who)
+    if state.bound_session:
+        return f"cancelled; Codex session {state.bound_session} is released at its next stop"
+    return "cancelled"
+
+
+def _public_checks(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not record:
+        return None
+    return {key: value for key, value in record.items() if key != "prompt_text"}

@@ -1,0 +1,145 @@
+"""The slow path of the Stop hook: under the contract's lock, bind the session, observe, decide, record."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from codex_self_iter.checks.report import CheckReport
+from codex_self_iter.checks.run import run_checks
+from codex_self_iter.session.contract import (
+    TERMINAL,
+    Contract,
+    SessionState,
+    archive,
+    load_contract,
+    load_state,
+    save_state,
+)
+from codex_self_iter.session.decide import Allow, Block, Observation, Release, Verdict, decide, early_exit, is_claim
+from codex_self_iter.session.hook_input import HookInput
+from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.requests import read_cancel, stop_request
+from codex_self_iter.state.journal import Journal
+from codex_self_iter.workspace.fingerprint import take_fingerprint
+
+LOCK_WAIT_SEC = 60.0
+
+
+def decide_stop(session_dir: str, hook: HookInput) -> dict[str, Any] | None:
+    """The hook's answer for this stop (None: allow silently)."""
+    paths = SessionPaths(Path(session_dir))
+    contract = load_contract(paths)
+    journal = Journal(paths.journal)
+    try:
+        with FileLock(str(paths.lock), timeout=LOCK_WAIT_SEC):
+            return _locked(paths, contract, journal, hook)
+    except Timeout:
+        journal.record("hook_busy", contract_id=contract.id, session=hook.session_id)
+        return {
+            "systemMessage": f"codex-self-iter: another hook run held {paths.lock} for {LOCK_WAIT_SEC:g}s; "
+            "this stop is allowed"
+        }
+
+
+def _locked(paths: SessionPaths, contract: Contract, journal: Journal, hook: HookInput) -> dict[str, Any] | None:
+    state = load_state(paths, contract.id)
+    if state.active and not state.bound_session:
+        if not hook.identified:
+            return None
+        state.bound_session = contract.started_in_session or hook.session_id
+        state.bound_by = "session start inside Codex" if contract.started_in_session else "first stop"
+        save_state(paths, state)
+        journal.record("bound", contract_id=contract.id, session=state.bound_session, by=state.bound_by)
+    if state.bound_session != hook.session_id:
+        return None
+    key = event_key(hook)
+    if key and key == state.last_event_key:
+        # The same stop event seen twice: the hook is installed twice (plugin and hooks.json) and both ran.
+        journal.record("duplicate_event", contract_id=contract.id, session=hook.session_id)
+        return None
+    verdict = _verdict(paths, contract, hook, state)
+    verdict.state.last_event_key = key
+    save_state(paths, verdict.state)
+    if verdict.state.status in TERMINAL and state.active:
+        archive(paths, contract, verdict.state)
+    if verdict.state.status == "cancelled":
+        with contextlib.suppress(OSError):
+            paths.cancel_request.unlink()
+    journal.record(
+        verdict.event,
+        contract_id=contract.id,
+        session=hook.session_id,
+        turn=hook.turn_id,
+        stop_hook_active=hook.stop_hook_active,
+        blocks=verdict.state.blocks,
+        decision=type(verdict.decision).__name__.lower(),
+        message=getattr(verdict.decision, "message", "") or getattr(verdict.decision, "note", ""),
+        **verdict.fields,
+    )
+    return answer(verdict)
+
+
+def _verdict(paths: SessionPaths, contract: Contract, hook: HookInput, state: SessionState) -> Verdict:
+    def observe(**more: Any) -> Observation:
+        return Observation(now=time.time(), stop_file=stop_request(contract), cancel=read_cancel(paths), **more)
+
+    early = early_exit(contract, hook, state, observe())
+    if early is not None:
+        return early
+    workspace = Path(contract.workspace)
+    claimed = is_claim(hook.last_assistant_message, contract.completion_promise)
+    report: CheckReport | None = None
+    tampering: tuple[str, ...] = ()
+    if claimed:
+        report = _run_checks(paths, contract)
+        tampering = _tampering(contract, workspace)
+    fingerprint = take_fingerprint(workspace, contract.state_dir_in_workspace).digest
+    obs = observe(claimed=claimed, report=report, tampering=tampering, fingerprint=fingerprint)
+    return decide(contract, hook, obs, state)
+
+
+def _run_checks(paths: SessionPaths, contract: Contract) -> CheckReport:
+    """The contract's checks, all ending within check_budget_sec (and early on STOP or cancel)."""
+    deadline = time.monotonic() + contract.check_budget_sec
+    specs = [check.spec() for check in contract.checks]
+
+    def cancel() -> bool:
+        return time.monotonic() > deadline or bool(stop_request(contract)) or paths.cancel_request.exists()
+
+    return run_checks(specs, Path(contract.workspace), paths.checks_dir, cancel=cancel)
+
+
+def _tampering(contract: Contract, workspace: Path) -> tuple[str, ...]:
+    """What happened to the protected tests since the contract was made (the guard lands separately)."""
+    return ()
+
+
+def event_key(hook: HookInput) -> str:
+    """Identifies one stop event: the same payload with the transcript unchanged (Codex waits on its hooks)."""
+    if not hook.transcript_path:
+        return ""
+    try:
+        info = os.stat(hook.transcript_path)
+    except OSError:
+        return ""
+    parts = [hook.session_id, hook.turn_id, str(hook.stop_hook_active), hook.last_assistant_message]
+    parts += [str(info.st_size), str(info.st_mtime_ns)]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def answer(verdict: Verdict) -> dict[str, Any] | None:
+    """Only the keys Codex accepts for Stop."""
+    decision = verdict.decision
+    if isinstance(decision, Block):
+        return {"decision": "block", "reason": decision.prompt}
+    if isinstance(decision, Release):
+        return {"systemMessage": decision.message}
+    assert isinstance(decision, Allow)
+    return None
