@@ -59,7 +59,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _cancel(args: argparse.Namespace) -> int:
     paths = session_paths(args.workspace)
-    print(f"codex-self-iter: {cancel_session(paths, args.reason or 'cancelled by the user (session cancel)')}")
+    print(f"codex-self-iter: {cancel_session(paths, args.reason or 'cancelled by the user')}")
     return 0
 
 

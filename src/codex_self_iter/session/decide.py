@@ -86,7 +86,7 @@ def early_exit(contract: Contract, hook: HookInput, state: SessionState, obs: Ob
         message = f"{PREFIX}STOP requested ({obs.stop_file}); releasing this session, the contract is ended"
         return _end(state, obs, "stopped", "stop_file", message)
     if obs.cancel:
-        message = f"{PREFIX}in-session mode cancelled ({obs.cancel}); releasing this session"
+        message = f"{PREFIX}in-session mode cancelled: {obs.cancel}; releasing this session"
         return _end(state, obs, "cancelled", "cancelled", message)
     if hook.stop_hook_active and not (state.last_decision == "block" and state.last_turn == hook.turn_id):
         # stop_hook_active without our own block in this turn: another Stop hook forced this continuation.

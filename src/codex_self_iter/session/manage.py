@@ -102,7 +102,7 @@ def cancel_session(paths: SessionPaths, reason: str) -> str:
                 return f"the contract ended meanwhile ({state.status})"
             full = read_cancel(paths) or reason
             state.status, state.reason, state.ended_at = "cancelled", "cancelled", time.time()
-            state.message = f"codex-self-iter: in-session mode cancelled ({full}); releasing this session"
+            state.message = f"codex-self-iter: in-session mode cancelled: {full}; releasing this session"
             state.notified = not state.bound_session  # the bound session is told at its next stop
             save_state(paths, state)
             archive(paths, contract, state)

@@ -32,6 +32,6 @@ def write_cancel(paths: SessionPaths, reason: str) -> str:
     codex_session = os.environ.get("CODEX_THREAD_ID") or os.environ.get("CODEX_SESSION_ID") or ""
     who = f"from inside Codex session {codex_session}" if codex_session else "from a shell"
     atomic_write_json(
-        paths.cancel_request, {"reason": f"{reason} ({who})", "requested_at": time.time(), "by_pid": os.getpid()}
+        paths.cancel_request, {"reason": f"{reason}, {who}", "requested_at": time.time(), "by_pid": os.getpid()}
     )
     return who
