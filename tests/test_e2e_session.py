@@ -140,3 +140,36 @@ def test_cancel_and_a_stop_file_release_the_session_at_its_next_stop(
     assert view["state"] == ("cancelled" if how == "cancel" else "stopped")
     if how == "cancel":
         assert "plans changed, from inside Codex session" in view["message"]
+
+
+@pytest.mark.timeout(180)
+def test_the_plugin_ships_the_hook_with_plugin_root(
+    codex_bin: str,
+    server: FakeResponsesServer,
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    from codex_self_iter.plugin.install import install_plugin
+
+    home = Path(os.environ["CODEX_HOME"])
+    (home / "hooks.json").unlink()  # only the plugin's copy of the hook
+    monkeypatch.setenv("CODEX_BIN", codex_bin)
+    monkeypatch.setenv("CODEX_SELF_ITER_PYTHON", sys.executable)  # the interpreter the plugin's stop-hook.sh uses
+    assert install_plugin(home, False, io.StringIO()) == 0
+    assert main(["session", "start", "-w", str(workspace), "--objective", "o", "--check", CHECK]) == 0
+    server.add_turns(
+        [{"message": CLAIM}],
+        {"match": "hook_prompt", "steps": [{"shell": "sed -i 's/a - b/a + b/' calc.py"}]},
+        [{"message": CLAIM}],
+    )
+    run = run_codex(codex_bin, workspace, tmp_path / "codex", bypass_trust=True)
+    assert run.exit_code == 0, run.stderr
+    requests = server.responses_requests()
+    assert len(requests) == 3
+    (prompt,) = hook_prompts(requests[1])
+    assert FAILURE_TEXT in prompt
+    assert status(workspace, capsys)["state"] == "complete"

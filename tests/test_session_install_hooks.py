@@ -97,3 +97,30 @@ def test_repo_layer_and_bad_files_get_one_clear_line(tmp_path: Path, capsys: pyt
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(bad / "hooks.json") in err and "not valid JSON" in err
     assert (bad / "hooks.json").read_text() == "{broken"
+
+
+@pytest.mark.codex
+@pytest.mark.timeout(120)
+def test_doctor_asks_codex_whether_the_hook_is_installed_enabled_and_trusted(
+    codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import os
+
+    from codex_self_iter.commands.diagnose import OK, WARN, hook_finding
+    from codex_self_iter.plugin.install import install_plugin
+
+    home = Path(os.environ["CODEX_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("CODEX_BIN", codex_bin)
+    assert "not installed" in hook_finding(codex_bin, git_repo).what
+    assert install("--codex-home", str(home)) == 0
+    untrusted = hook_finding(codex_bin, git_repo)
+    assert untrusted.level == WARN and "not trusted: Codex skips it silently" in untrusted.what
+    assert "install-hooks --trust" in untrusted.fix
+    assert install("--codex-home", str(home), "--trust") == 0  # the hash we compute is the one codex expects
+    trusted = hook_finding(codex_bin, git_repo)
+    assert (trusted.level, trusted.what.split(" (")[0]) == (OK, "in-session hook: installed, enabled and trusted")
+    assert install_plugin(home, False, io.StringIO()) == 0
+    both = hook_finding(codex_bin, git_repo)
+    assert both.level == OK and "plugin codex-self-iter@" in both.what and "untrusted" in both.what

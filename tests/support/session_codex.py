@@ -35,9 +35,13 @@ def trusted_hook_home(codex_home: Path, server: FakeResponsesServer) -> Path:
     return codex_home
 
 
-def run_codex(codex: str, workspace: Path, out_dir: Path, prompt: str = "Fix calc.add.") -> CodexRun:
-    """`codex exec --json` in workspace (workspace-write sandbox, no hook-trust bypass), stdin closed."""
-    argv = [codex, "exec", "--json", "-C", str(workspace), "-s", "workspace-write", prompt]
+def run_codex(
+    codex: str, workspace: Path, out_dir: Path, prompt: str = "Fix calc.add.", *, bypass_trust: bool = False
+) -> CodexRun:
+    """`codex exec --json` in workspace (workspace-write sandbox; hook trust bypassed only when asked), stdin closed."""
+    argv = [codex, "exec", "--json", "-C", str(workspace), "-s", "workspace-write"]
+    argv += ["--dangerously-bypass-hook-trust"] if bypass_trust else []
+    argv.append(prompt)
     done = run_process(
         argv,
         cwd=workspace,

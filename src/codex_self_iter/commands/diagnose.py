@@ -182,3 +182,47 @@ def plugin_finding() -> Finding:
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("WARNING:")]
     return lines[0][:200] if lines else "no output"
+
+
+def hook_finding(binary: str, workspace: Path) -> Finding:
+    """Will Codex run the in-session Stop hook here: installed, enabled, trusted (untrusted ones are skipped)."""
+    from codex_self_iter.session.codex_hooks import our_hooks
+
+    fix_trust = (
+        "codex-self-iter install-hooks --trust (for hooks.json), or trust it in Codex with /hooks "
+        "(a plugin hook needs trust again after every plugin update)"
+    )
+    try:
+        rows = our_hooks(binary, workspace)
+    except (OSError, ValueError) as exc:
+        return Finding(WARN, f"in-session hook: cannot tell ({exc})", "run `codex app-server` yourself to see why")
+    if not rows:
+        return Finding(
+            WARN,
+            "in-session hook: not installed (optional: keeps a `session start` Codex session going until checks pass)",
+            "codex-self-iter install-hooks --trust (or install-plugin, then trust its hook in Codex)",
+        )
+    described = "; ".join(
+        f"{row.source} {row.key}: {'enabled' if row.enabled else 'disabled'}, {row.trust}" for row in rows
+    )
+    disabled = [row for row in rows if not row.enabled]
+    untrusted = [row for row in rows if row.enabled and not row.runs]
+    if disabled and not any(row.runs for row in rows):
+        key = disabled[0].key
+        return Finding(
+            WARN,
+            f"in-session hook disabled ({described})",
+            f'remove enabled = false from [hooks.state."{key}"] in config.toml',
+        )
+    if untrusted and not any(row.runs for row in rows):
+        return Finding(
+            WARN, f"in-session hook installed but not trusted: Codex skips it silently ({described})", fix_trust
+        )
+    running = [row for row in rows if row.runs]
+    if len(running) > 1:
+        return Finding(
+            WARN,
+            f"in-session hook installed {len(running)} times ({described}); each stop is judged once",
+            "codex-self-iter install-hooks --uninstall, or remove the plugin",
+        )
+    return Finding(OK, f"in-session hook: installed, enabled and trusted ({described})")

@@ -16,6 +16,7 @@ from codex_self_iter.commands.diagnose import (
     checks_finding,
     codex_finding,
     git_finding,
+    hook_finding,
     inputs_findings,
     login_finding,
     plugin_finding,
@@ -73,6 +74,9 @@ def diagnose(args: argparse.Namespace) -> list[Finding]:
     except UserError as exc:
         findings.append(Finding(FAIL, f"checks: {exc}", "fix `checks` in the config"))
     findings.append(plugin_finding() if binary else Finding(WARN, "plugin: cannot tell without codex"))
+    findings.append(
+        hook_finding(binary, workspace) if binary else Finding(WARN, "in-session hook: cannot tell without codex")
+    )
     findings += _state_findings(layout)
     return findings
 

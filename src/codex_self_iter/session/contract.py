@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codex_self_iter.checks.run import CheckSpec
 from codex_self_iter.errors import StateError
-from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.state.fsio import append_jsonl, atomic_write_json, read_json
 from codex_self_iter.state.runtime import Baseline
 

@@ -12,11 +12,13 @@ import contextlib
 import json
 import os
 import sys
-import traceback
-from typing import IO, Any
 
 from codex_self_iter.session.hook_input import MAX_INPUT_BYTES, HookInput, parse_hook_input
 from codex_self_iter.session.paths import find_session_dir, peek_state
+
+TYPE_CHECKING = False  # typing itself is not imported on this path: it costs milliseconds per Codex turn
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 ERROR_TRACE_CHARS = 4000
 
@@ -58,9 +60,10 @@ def internal_error(exc: BaseException, session_dir: str | None) -> dict[str, str
     where = ""
     if session_dir is not None:
         try:
+            import traceback
             from pathlib import Path
 
-            from codex_self_iter.session.paths import SessionPaths
+            from codex_self_iter.session.layout import SessionPaths
             from codex_self_iter.state.journal import Journal
 
             trace = "".join(traceback.format_exception(exc))[-ERROR_TRACE_CHARS:]

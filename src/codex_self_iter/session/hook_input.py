@@ -1,27 +1,45 @@
 """The Stop hook's stdin, read leniently: whatever Codex (or anything else) sends never raises here.
 
-Only the standard library is imported: this runs on every turn of every Codex session.
+Only json is imported (no dataclasses, no typing machinery): this runs on every turn of every Codex session.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
 class HookInput:
     """The Stop payload's fields this hook uses; missing or mistyped fields become empty values."""
 
-    session_id: str = ""
-    turn_id: str = ""
-    cwd: str = ""
-    transcript_path: str = ""
-    stop_hook_active: bool = False
-    last_assistant_message: str = ""
-    readable: bool = False  # False: the input was not a JSON object
+    __slots__ = (
+        "cwd",
+        "last_assistant_message",
+        "readable",
+        "session_id",
+        "stop_hook_active",
+        "transcript_path",
+        "turn_id",
+    )
+
+    def __init__(
+        self,
+        session_id: str = "",
+        turn_id: str = "",
+        cwd: str = "",
+        transcript_path: str = "",
+        stop_hook_active: bool = False,
+        last_assistant_message: str = "",
+        readable: bool = False,
+    ) -> None:
+        self.session_id = session_id
+        self.turn_id = turn_id
+        self.cwd = cwd
+        self.transcript_path = transcript_path
+        self.stop_hook_active = stop_hook_active
+        self.last_assistant_message = last_assistant_message
+        self.readable = readable  # False: the input was not a JSON object
 
     @property
     def identified(self) -> bool:

@@ -11,7 +11,7 @@ from filelock import FileLock, Timeout
 from codex_self_iter.commands.target import locate
 from codex_self_iter.errors import UserError
 from codex_self_iter.session.contract import Contract, SessionState, archive, load_contract, load_state, save_state
-from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.session.requests import read_cancel, stop_request, write_cancel
 from codex_self_iter.state.journal import Journal
 

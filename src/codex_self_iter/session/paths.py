@@ -1,74 +1,21 @@
-"""Where an in-session contract lives (<state-dir>/session/), and finding it fast from a hook's cwd.
-
-The finder uses os.path and json only: it runs on every Stop of every Codex session.
-"""
+"""Finding an in-session contract fast from a hook's cwd: os.path and json only, on every Stop of every session."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # no typing import on the hook's fast path
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_STATE_DIR = ".codex-self-iter"
 CONFIG_NAME = "codex-self-iter.toml"
 SESSION_DIR = "session"
 CONTRACT_FILE = "contract.json"
 STATE_FILE = "state.json"
+JOURNAL_FILE = "journal.jsonl"
 MAX_LEVELS = 64
-
-
-@dataclass(frozen=True)
-class SessionPaths:
-    """The files of the in-session mode under one state dir."""
-
-    root: Path  # <state-dir>/session
-
-    @classmethod
-    def under(cls, state_dir: Path) -> SessionPaths:
-        """The session dir of a state dir."""
-        return cls(state_dir / SESSION_DIR)
-
-    @property
-    def state_dir(self) -> Path:
-        """The loop's state dir this session dir belongs to (its STOP file is shared)."""
-        return self.root.parent
-
-    @property
-    def contract(self) -> Path:
-        """The frozen contract: objective, checks, baseline, caps."""
-        return self.root / CONTRACT_FILE
-
-    @property
-    def state(self) -> Path:
-        """The mutable part: binding, counters, status, outcome."""
-        return self.root / STATE_FILE
-
-    @property
-    def journal(self) -> Path:
-        """One JSON line per hook decision and command."""
-        return self.root / "journal.jsonl"
-
-    @property
-    def lock(self) -> Path:
-        """Serialises hook invocations and commands on this contract."""
-        return self.root / "session.lock"
-
-    @property
-    def checks_dir(self) -> Path:
-        """Output of the latest check run."""
-        return self.root / "checks"
-
-    @property
-    def cancel_request(self) -> Path:
-        """Written by `session cancel`; the hook ends the contract at the bound session's next stop."""
-        return self.root / "cancel.json"
-
-    @property
-    def history(self) -> Path:
-        """Contracts that ended, one JSON line each, for `session history`."""
-        return self.root / "history.jsonl"
 
 
 def state_dir_name(directory: str) -> str:

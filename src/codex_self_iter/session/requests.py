@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from codex_self_iter.session.contract import Contract
-from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.state.fsio import atomic_write_json, read_json
 from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
 

@@ -22,7 +22,7 @@ from codex_self_iter.session.contract import (
     save_contract,
     save_state,
 )
-from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.state.fsio import make_private_dir
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.runtime import Baseline

@@ -24,7 +24,7 @@ from codex_self_iter.session.contract import (
 )
 from codex_self_iter.session.decide import Allow, Block, Observation, Release, Verdict, decide, early_exit, is_claim
 from codex_self_iter.session.hook_input import HookInput
-from codex_self_iter.session.paths import SessionPaths
+from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.session.requests import read_cancel, stop_request
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.workspace.fingerprint import take_fingerprint

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""What the in-session Stop hook costs Codex on every turn, measured as whole processes (interpreter start-up
+included), exactly as Codex runs it:
+
+    .venv/bin/python benchmarks/bench_hook.py     # ~20 s; --runs 100 for tighter figures; --strict exits 1 on a miss
+
+Cases: no contract in the workspace (every turn of every session that never used in-session mode: target median
+< 100 ms), a contract bound to another session (every turn of the user's other sessions in that repository), the
+plugin's shell wrapper around the same no-contract path, and for reference a bare `python -c pass`. Everything runs
+in temporary git repositories that are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+WRAPPER = SRC / "codex_self_iter" / "plugin_bundle" / "hooks" / "stop-hook.sh"
+TARGET_MS = 100.0
+
+
+def event(workspace: Path, session: str) -> bytes:
+    payload = {
+        "session_id": session,
+        "turn_id": "turn-1",
+        "transcript_path": None,
+        "cwd": str(workspace),
+        "hook_event_name": "Stop",
+        "model": "gpt-5.5",
+        "permission_mode": "default",
+        "stop_hook_active": False,
+        "last_assistant_message": "All done.\n<promise>DONE</promise>",
+    }
+    return json.dumps(payload).encode()
+
+
+def time_runs(argv: list[str], stdin: bytes, cwd: Path, runs: int, env: dict[str, str]) -> list[float]:
+    """Wall-clock milliseconds of each run; every run must exit 0 and print nothing."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, input=stdin, capture_output=True, cwd=cwd, env=env, timeout=60)
+        times.append((time.perf_counter() - started) * 1000)
+        if done.returncode != 0 or done.stdout:
+            raise SystemExit(f"unexpected hook answer: exit {done.returncode}, stdout {done.stdout[:200]!r}")
+    return times
+
+
+def git_repo(root: Path, name: str) -> Path:
+    repo = root / name
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "test_ok.py").write_text("def test_ok():\n    pass\n", encoding="utf-8")
+    return repo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=40, help="runs per case (default 40)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the no-contract median misses the target")
+    args = parser.parse_args(argv)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "CODEX_SELF_ITER_PYTHON": sys.executable}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from their cached bytecode
+    hook = [sys.executable, "-m", "codex_self_iter", "hook", "stop"]
+    rows: list[tuple[str, list[float]]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
+        root = Path(tmp)
+        plain = git_repo(root, "no-contract")
+        bound = git_repo(root, "bound-elsewhere")
+        start = [sys.executable, "-m", "codex_self_iter", "session", "start", "-w", str(bound), "--objective", "o"]
+        start += ["--check", f"{sys.executable} -c pass"]
+        subprocess.run(start, check=True, capture_output=True, env={**env, "CODEX_THREAD_ID": "other"}, timeout=120)
+        time_runs(hook, event(plain, "s1"), plain, 2, env)  # warm-up: writes the bytecode caches
+        rows.append(
+            ("python -c pass (reference)", time_runs([sys.executable, "-c", "pass"], b"", plain, args.runs, env))
+        )
+        rows.append(("hook stop, no contract", time_runs(hook, event(plain, "s1"), plain, args.runs, env)))
+        rows.append(
+            ("hook stop, contract of another session", time_runs(hook, event(bound, "s1"), bound, args.runs, env))
+        )
+        rows.append(
+            (
+                "plugin stop-hook.sh, no contract",
+                time_runs(["sh", str(WRAPPER)], event(plain, "s1"), plain, args.runs, env),
+            )
+        )
+    print(f"Stop hook cost per Codex turn, whole process, {args.runs} runs each (python {sys.version.split()[0]})")
+    print(f"{'case':<42} {'median':>9} {'p90':>9} {'max':>9}")
+    for name, times in rows:
+        p90 = statistics.quantiles(times, n=10)[-1]
+        print(f"{name:<42} {statistics.median(times):>7.1f}ms {p90:>7.1f}ms {max(times):>7.1f}ms")
+    median = statistics.median(rows[1][1])
+    verdict = "met" if median < TARGET_MS else "MISSED"
+    print(f"target: no-contract median < {TARGET_MS:.0f} ms: {verdict} ({median:.1f} ms)")
+    return 1 if args.strict and median >= TARGET_MS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
