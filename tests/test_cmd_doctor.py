@@ -39,7 +39,9 @@ def test_ready_workspace_with_real_codex(
     assert "      fix: codex-self-iter install-plugin" in lines
     assert line(lines, "is valid").startswith("ok") and line(lines, "git work tree").startswith("ok")
     assert line(lines, "checks (config): git --version").startswith("ok")
-    assert lines[-1] == "doctor: ready (0 failure(s), 2 warning(s))"
+    assert line(lines, "in-session hook: not installed").startswith("warn")
+    assert "      fix: codex-self-iter install-hooks --trust (or install-plugin, then trust its hook in Codex)" in lines
+    assert lines[-1] == "doctor: ready (0 failure(s), 3 warning(s))"
     monkeypatch.setenv("CODEX_API_KEY", "sk-test")
     _, lines = doctor(git_repo, capsys)
     assert line(lines, "CODEX_API_KEY is set").startswith("ok")

@@ -192,10 +192,14 @@ def hook_finding(binary: str, workspace: Path) -> Finding:
         "codex-self-iter install-hooks --trust (for hooks.json), or trust it in Codex with /hooks "
         "(a plugin hook needs trust again after every plugin update)"
     )
-    try:
-        rows = our_hooks(binary, workspace)
-    except (OSError, ValueError) as exc:
-        return Finding(WARN, f"in-session hook: cannot tell ({exc})", "run `codex app-server` yourself to see why")
+    home = Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()
+    if not home.is_dir():  # no Codex home yet: nothing installed, nothing trusted (and codex would refuse to start)
+        rows = []
+    else:
+        try:
+            rows = our_hooks(binary, workspace)
+        except (OSError, ValueError) as exc:
+            return Finding(WARN, f"in-session hook: cannot tell ({exc})", "run `codex app-server` yourself to see why")
     if not rows:
         return Finding(
             WARN,

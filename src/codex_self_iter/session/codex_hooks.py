@@ -13,7 +13,7 @@ from typing import Any
 
 from codex_self_iter.session.hookspec import is_ours
 
-LIST_TIMEOUT_SEC = 20.0
+LIST_TIMEOUT_SEC = 10.0
 TRUSTED = ("trusted", "managed")
 
 
