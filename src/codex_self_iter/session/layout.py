@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_self_iter.session.paths import CONTRACT_FILE, JOURNAL_FILE, SESSION_DIR, STATE_FILE
+from codex_self_iter.session.paths import CONTRACT_FILE, JOURNAL_FILE, STATE_FILE
 
 
 @dataclass(frozen=True)
@@ -13,11 +13,6 @@ class SessionPaths:
     """The files of the in-session mode under one state dir."""
 
     root: Path  # <state-dir>/session
-
-    @classmethod
-    def under(cls, state_dir: Path) -> SessionPaths:
-        """The session dir of a state dir."""
-        return cls(state_dir / SESSION_DIR)
 
     @property
     def state_dir(self) -> Path:

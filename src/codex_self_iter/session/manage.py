@@ -21,7 +21,7 @@ CANCEL_LOCK_WAIT_SEC = 15.0
 def session_paths(workspace: str) -> SessionPaths:
     """The session dir of the workspace (its config's state_dir, else the default)."""
     args = argparse.Namespace(workspace=workspace, task_file=None, plan_file=None, state_dir=None, config=None)
-    return SessionPaths.under(locate(args).state_dir)
+    return SessionPaths(locate(args).session_dir)
 
 
 def load_current(paths: SessionPaths) -> tuple[Contract, SessionState]:

@@ -68,7 +68,7 @@ def start_session(
     if found is not None:
         raise UserError(f"{found}: a STOP sentinel is present; remove it, then start the session again")
     specs = _checks(request.checks, workspace, settings)
-    paths = SessionPaths.under(layout.state_dir)
+    paths = SessionPaths(layout.session_dir)
     try:
         make_private_dir(paths.root)
     except OSError as exc:

@@ -104,6 +104,11 @@ class Layout:
         """The protected-tests snapshot taken at the baseline."""
         return self.state_dir / "protected.json"
 
+    @property
+    def session_dir(self) -> Path:
+        """In-session mode's contract, state and journal (session/layout.py names its files)."""
+        return self.state_dir / "session"
+
     def run_dir(self, iteration: int, role: str) -> Path:
         """Artifacts of one agent call."""
         return self.runs_dir / f"{iteration:05d}" / role
