@@ -57,7 +57,7 @@ def test_a_claim_with_failing_checks_is_blocked_with_their_output() -> None:
     assert "continuation 1 of 5" in prompt and "make add() add" in prompt
     assert "AssertionError: -1 != 5" in prompt and "<promise>DONE</promise>" in prompt
     assert (verdict.state.blocks, verdict.state.claims, verdict.state.last_decision) == (1, 1, "block")
-    assert verdict.state.last_checks is not None and verdict.state.last_checks["all_passed"] is False
+    assert verdict.state.last_checks is not None and verdict.state.last_checks.all_passed is False
 
 
 def test_a_claim_with_passing_checks_and_changes_completes() -> None:

@@ -11,6 +11,7 @@ from codex_self_iter.checks.run import CheckSpec
 from codex_self_iter.errors import StateError
 from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.state.fsio import append_jsonl, atomic_write_json, read_json
+from codex_self_iter.state.records import ChecksRecord
 from codex_self_iter.state.runtime import Baseline
 
 Status = Literal["active", "complete", "released", "stopped", "cancelled"]
@@ -78,7 +79,7 @@ class SessionState(BaseModel):
     last_decision: str = ""
     last_turn: str = ""
     last_event_key: str = ""
-    last_checks: dict[str, Any] | None = None
+    last_checks: ChecksRecord | None = None
     reason: str = ""
     message: str = ""
     notified: bool = False

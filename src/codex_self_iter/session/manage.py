@@ -14,6 +14,7 @@ from codex_self_iter.session.contract import Contract, SessionState, archive, lo
 from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.session.requests import read_cancel, stop_request, write_cancel
 from codex_self_iter.state.journal import Journal
+from codex_self_iter.state.records import ChecksRecord
 
 CANCEL_LOCK_WAIT_SEC = 15.0
 
@@ -116,7 +117,5 @@ def cancel_session(paths: SessionPaths, reason: str) -> str:
     return "cancelled"
 
 
-def _public_checks(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not record:
-        return None
-    return {key: value for key, value in record.items() if key != "prompt_text"}
+def _public_checks(record: ChecksRecord | None) -> dict[str, Any] | None:
+    return record.model_dump(mode="json", exclude={"prompt_text"}) if record is not None else None
