@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from codex_self_iter.agent.control import (
     ExecutorReport,
     ReviewerVerdict,
     json_schema,
+    last_json_object,
     parse_control_block,
     promise_claimed,
 )
@@ -83,3 +86,13 @@ def test_nested_objects_and_a_later_unfenced_block() -> None:
     old = '```json\n{"status": "complete", "summary": "old"}\n```\n'
     parsed = parse_control_block(Role.EXECUTOR, old + nested)
     assert isinstance(parsed.block, ExecutorReport) and parsed.block.next_goal == "g"
+
+
+def test_an_object_with_several_nested_objects_before_its_last_key_is_found_whole() -> None:
+    block = {"verdict": "reject", "reasons": ["r"], "gaps": [{"title": "a", "details": "", "done_when": ["x"]},
+             {"title": "b", "details": "", "done_when": ["y"]}], "after": {"k": 1}, "tail": 2}  # fmt: skip
+    for text in (json.dumps(block), "Done.\n```json\n" + json.dumps(block, indent=2) + "\n```"):
+        assert last_json_object(text) == block
+    assert last_json_object('{"first": 1}\nthen {"second": {"x": 1}, "y": [{"z": 2}, {"z": 3}]}') == {
+        "second": {"x": 1}, "y": [{"z": 2}, {"z": 3}],
+    }  # fmt: skip

@@ -111,6 +111,8 @@ def last_json_object(message: str) -> dict[str, Any] | None:
             if best is None or end >= best[1]:
                 best = (position, end, value)  # the first found, or an object enclosing it
             elif end <= best[0]:
+                if message[end : best[0]].lstrip()[:1] in (",", "]", "}"):
+                    continue  # both sit inside a list or object: the one enclosing them starts further back
                 break  # a complete object before the best one: the best one is the last
     return best[2] if best else None
 
@@ -159,13 +161,18 @@ def _describe(exc: ValidationError) -> str:
 
 def json_schema(role: Role) -> dict[str, Any]:
     """A strict JSON schema for the role's block, for `codex exec --output-schema`."""
-    return copy.deepcopy(_json_schema(role))
+    return strict_schema(MODELS[role])
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A strict JSON schema of a model (every field required, no other keys), for `--output-schema`."""
+    return copy.deepcopy(_strict_schema(model))
 
 
 @functools.cache
-def _json_schema(role: Role) -> dict[str, Any]:
+def _strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     # Generating the schema takes pydantic about a millisecond; the loop writes one per agent call.
-    schema = MODELS[role].model_json_schema()
+    schema = model.model_json_schema()
     for part in [schema, *schema.get("$defs", {}).values()]:  # nested objects must be strict too
         props: dict[str, Any] = part["properties"]
         for prop in props.values():

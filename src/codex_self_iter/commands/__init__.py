@@ -21,7 +21,12 @@ def register(sub: Any, add_loop_options: AddOptions, lazy: Lazy) -> None:
         sub, "init", "write TASK.md, plan.md and a config; keep the state dir out of git", "0 done · 1 bad input"
     )
     add_loop_options(init)
-    init.add_argument("--goal", help="the objective to write into TASK.md")
+    init.add_argument("--goal", help="the objective to write into TASK.md (offline)")
+    init.add_argument(
+        "--prompt",
+        help="describe the job; Codex proposes TASK.md, plan.md, tasks/NNN-*.md and checks, written after you agree",
+    )
+    init.add_argument("--yes", "-y", action="store_true", help="with --prompt: write the proposal without asking")
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
     init.set_defaults(handler=lazy("codex_self_iter.commands.init", "cmd_init"))
 

@@ -42,6 +42,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     }
     layout = Layout.create(workspace, names["task_file"], names["plan_file"], names["state_dir"])
     config = Path(args.config).expanduser().resolve() if args.config else workspace / DEFAULT_CONFIG_NAME
+    if args.goal is not None and args.prompt is not None:
+        raise UserError("--goal and --prompt exclude each other: --goal writes TASK.md as given, --prompt asks Codex")
+    layout_keys = {k: v for k, v in names.items() if v != getattr(defaults, k)}
+    if args.prompt is not None:
+        from codex_self_iter.commands.init_prompt import proposed_files
+
+        files, checks = proposed_files(args.prompt, layout, config, args.force, args.yes)
+        files[config] = config_text(workspace, layout_keys, checks)
+        _write(workspace, layout, config, files, force=True, goal=True)
+        return 0
     if args.goal is not None and not args.goal.strip():
         raise UserError("--goal is empty; say what the loop should achieve, e.g. --goal 'make the tests pass'")
     if args.goal and layout.task_file.exists() and not args.force:
@@ -49,18 +59,23 @@ def cmd_init(args: argparse.Namespace) -> int:
     files = {
         layout.task_file: task_text(args.goal),
         layout.plan_file: PLAN_TEXT.format(task=names["task_file"]),
-        config: config_text(workspace, {k: v for k, v in names.items() if v != getattr(defaults, k)}),
+        config: config_text(workspace, layout_keys),
     }
+    _write(workspace, layout, config, files, args.force, bool(args.goal))
+    return 0
+
+
+def _write(workspace: Path, layout: Layout, config: Path, files: dict[Path, str], force: bool, goal: bool) -> None:
     written, kept = [], []
     for path, text in files.items():
-        if path.exists() and not args.force:
+        if path.exists() and not force:
             kept.append(path)
             continue
+        path.parent.mkdir(parents=True, exist_ok=True)  # tasks/ is the user's, not private state
         atomic_write_text(path, text, mode=0o644)
         written.append(path)
     excluded = exclude_state_dir(workspace, layout.state_dir)
-    _report(workspace, layout, config, written, kept, excluded, bool(args.goal))
-    return 0
+    _report(workspace, layout, config, written, kept, excluded, goal)
 
 
 def task_text(goal: str | None) -> str:
@@ -69,9 +84,10 @@ def task_text(goal: str | None) -> str:
     return f"# Task\n\n{body}\n\n## Done when\n\n- the project's checks pass and the change is covered by tests\n"
 
 
-def config_text(workspace: Path, layout_keys: dict[str, str]) -> str:
-    """The config file: a bounded budget, the detected checks, and any non-default file names."""
-    checks = [spec.command for spec in detect_checks(workspace)]
+def config_text(workspace: Path, layout_keys: dict[str, str], checks: list[str] | None = None) -> str:
+    """The config file: a bounded budget, the checks (given, else detected), and any non-default file names."""
+    if checks is None:
+        checks = [spec.command for spec in detect_checks(workspace)]
     data: dict[str, Any] = {**layout_keys, "max_iterations": INIT_MAX_ITERATIONS}
     if checks:
         data["checks"] = checks
