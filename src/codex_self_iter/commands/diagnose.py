@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.plugin.install import plugin_status
 from codex_self_iter.proc.process import run_process
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.workspace.git import run_git
 
 PROBE_TIMEOUT_SEC = 20.0
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -83,19 +83,11 @@ def git_finding(workspace: Path, codex_needs_it: bool) -> Finding:
     if git is None:
         level = FAIL if codex_needs_it else WARN
         return Finding(level, "git not found: codex needs a git repository, change detection falls back", "install git")
-    try:
-        done = subprocess.run(
-            [git, "rev-parse", "--is-inside-work-tree"],
-            cwd=workspace,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SEC,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Finding(WARN, f"git does not answer in {workspace} ({exc})", "check the git installation")
-    if done.stdout.strip() == "true":
+    done = run_git(workspace, ["rev-parse", "--is-inside-work-tree"], timeout=PROBE_TIMEOUT_SEC)
+    if done.code is None or done.code < 0:
+        why = done.error() or "timed out"
+        return Finding(WARN, f"git does not answer in {workspace} ({why})", "check the git installation")
+    if done.text().strip() == "true":
         return Finding(OK, f"git: {workspace} is a git work tree")
     fix = "git init && git add -A && git commit -m 'before the loop'"
     if codex_needs_it:

@@ -7,7 +7,6 @@ config (if any) with the action's inputs on top. `... pr-body ...` prints the lo
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.fleet.text import clean, shorten
 from codex_self_iter.state.fsio import atomic_write_text
 from codex_self_iter.state.snapshot import StatusSnapshot, read_snapshot
+from codex_self_iter.workspace.git import run_git
 
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters
 MAX_TASK_CHARS = 4_000
@@ -93,8 +93,8 @@ def _cell(text: str) -> str:
 
 
 def _git(workspace: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=workspace, capture_output=True, text=True, check=False)
-    return done.stdout if done.returncode == 0 else f"(git {args[0]} failed: {done.stderr.strip()[:200]})"
+    done = run_git(workspace, list(args))
+    return done.text() if done.code == 0 else f"(git {args[0]} failed: {done.error()[:200]})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

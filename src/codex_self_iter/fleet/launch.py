@@ -18,6 +18,7 @@ from codex_self_iter.fleet.record import FleetRecord, LoopRecord
 from codex_self_iter.options import DEFAULT_CONFIG_NAME
 from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, atomic_write_text, make_private_dir
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.workspace.git import run_git
 
 BRANCH_PREFIX = "codex-self-iter/fleet-"
 NO_QUEUE = ".codex-self-iter-fleet-single-task"  # a tasks_dir that does not exist: `run` takes --task-file alone
@@ -46,15 +47,9 @@ def ensure_worktree(loop: LoopRecord) -> None:
     if (workspace / ".git").exists():
         return
     make_private_dir(workspace.parent)
-    done = subprocess.run(
-        ["git", "-C", loop.repo, "worktree", "add", "--quiet", "-b", loop.branch, str(workspace), "HEAD"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise UserError(f"{loop.repo}: cannot create the worktree for {loop.id}: {done.stderr.strip()[:300]}")
+    done = run_git(Path(loop.repo), ["worktree", "add", "--quiet", "-b", loop.branch, str(workspace), "HEAD"])
+    if done.code != 0:
+        raise UserError(f"{loop.repo}: cannot create the worktree for {loop.id}: {done.error()}")
 
 
 def loop_argv(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> list[str]:
@@ -126,7 +121,5 @@ def commit_work(loop: LoopRecord) -> str | None:
 
 
 def _git(workspace: str, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", workspace, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip() if done.returncode == 0 else ""
+    done = run_git(Path(workspace), list(args))
+    return done.text().strip() if done.code == 0 else ""

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from codex_self_iter.workspace.fingerprint import file_digest
+from codex_self_iter.workspace.git import GIT_OUTPUT_LIMIT, run_git
 
 UNTRACKED_PREVIEW_BYTES = 2000
-GIT_OUTPUT_LIMIT = 16 << 20
-GIT_TIMEOUT_SEC = 60.0
 
 
 def untouched(workspace: Path, preexisting: Mapping[str, str]) -> list[str]:
@@ -28,7 +24,11 @@ def diff_since(
     kept = untouched(workspace, preexisting or {})
     spec = ["--", "."] + ([f":(exclude){exclude}"] if exclude else []) + [f":(exclude,literal){p}" for p in kept]
     target = [base] if base else []
-    diff = _git(workspace, ["diff", "--no-color", "--no-ext-diff", *target, *spec], limit_bytes=max_chars * 4 + 1)
+    diff = _git(
+        workspace,
+        ["diff", "--no-color", "--no-ext-diff", "--no-textconv", *target, *spec],
+        limit_bytes=max_chars * 4 + 1,
+    )
     if diff is None:
         return "(not a git repository: no diff available; inspect the workspace directly)"
     untracked = _git(workspace, ["ls-files", "--others", "--exclude-standard", "-z", *spec]) or ""
@@ -70,43 +70,8 @@ def changed_files(
 
 def _git(workspace: Path, args: list[str], limit_bytes: int = GIT_OUTPUT_LIMIT) -> str | None:
     """git's stdout, at most limit_bytes of it (a huge diff must not fill memory); None when git fails."""
-    try:
-        proc = subprocess.Popen(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=workspace,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-    timer = threading.Timer(GIT_TIMEOUT_SEC, proc.kill)
-    timer.start()
-    try:
-        assert proc.stdout is not None
-        with proc.stdout:
-            data, truncated = _read_bounded(proc.stdout.fileno(), limit_bytes)
-            if truncated:
-                proc.kill()
-        code = proc.wait()
-    finally:
-        timer.cancel()
-    if code != 0 and not truncated:
-        return None
-    return data.decode("utf-8", errors="replace")
-
-
-def _read_bounded(fd: int, limit_bytes: int) -> tuple[bytes, bool]:
-    """Up to limit_bytes from fd, read in chunks (so memory follows what arrives), and whether more was left."""
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit_bytes:
-        chunk = os.read(fd, min(65536, limit_bytes - size))
-        if not chunk:
-            return b"".join(chunks), False
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), bool(os.read(fd, 1))
+    done = run_git(workspace, args, limit_bytes)
+    return done.text() if done.ok else None
 
 
 def _preview(path: Path) -> str:

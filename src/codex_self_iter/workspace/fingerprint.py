@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_self_iter.workspace.git import run_git
+
+STATUS_LIMIT_BYTES = 256 << 20
 HASH_LIMIT_BYTES = 1 << 20  # huge files: hash the first MiB plus size and mtime, so time stays bounded
 WALK_LIMIT_FILES = 50_000
 SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
@@ -38,16 +40,11 @@ def take_fingerprint(workspace: Path, exclude: str | None) -> Fingerprint:
 
 def _git_status(workspace: Path, exclude: str | None) -> tuple[str | None, set[str]] | None:
     # --no-optional-locks: a look must not take index.lock (or rewrite the index) under the user's or agent's git.
-    argv = ["git", "--no-optional-locks", "-c", "core.quotepath=off", "status", "--porcelain=v2", "-z", "--branch"]
-    argv.append("--untracked-files=all")
-    argv += ["--", "."]
+    args = ["--no-optional-locks", "status", "--porcelain=v2", "-z", "--branch", "--untracked-files=all", "--", "."]
     if exclude:
-        argv.append(f":(exclude){exclude}")
-    try:
-        done = subprocess.run(argv, cwd=workspace, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
+        args.append(f":(exclude){exclude}")
+    done = run_git(workspace, args, STATUS_LIMIT_BYTES)
+    if done.code != 0:  # also when cut at the limit: a partial list must not pass for the whole
         return None
     head: str | None = None
     paths: set[str] = set()
