@@ -1,23 +1,15 @@
-"""One way to run git for worktree runs: no repository hooks or fsmonitor, no pager, no prompts, bounded time."""
+"""git for worktree runs, raising GitError: the hardened argv and environment of workspace/git.py, bounded time."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 from codex_self_iter.errors import UserError
+from codex_self_iter.workspace.git import git_argv, git_env
 
 GIT_TIMEOUT_SEC = 120.0
-# Repository config must not run programs in the loop's git calls (the agent can write .git/config in a worktree).
-SAFE_CONFIG = (
-    "core.hooksPath=/dev/null",
-    "core.fsmonitor=false",
-    "core.quotepath=off",
-    "commit.gpgsign=false",
-    "tag.gpgsign=false",
-)
 FALLBACK_IDENTITY = {
     "GIT_AUTHOR_NAME": "codex-self-iter",
     "GIT_AUTHOR_EMAIL": "codex-self-iter@localhost",
@@ -34,13 +26,11 @@ def git(
     cwd: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run `git <args>` in cwd; with check, a failure raises GitError with git's first error line."""
-    argv = ["git", "--no-pager"]
-    for item in SAFE_CONFIG:
-        argv += ["-c", item]
-    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+    # Repository config must not run programs in the loop's git calls (the agent can write .git/config in a worktree).
+    full_env = {**git_env(), **(env or {})}
     try:
         done = subprocess.run(
-            [*argv, *args],
+            git_argv(cwd, args),
             cwd=cwd,
             env=full_env,
             input=stdin,
