@@ -23,6 +23,7 @@ from codex_self_iter.state.fsio import read_json
 from codex_self_iter.state.loop_lock import describe_holder
 from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
+from codex_self_iter.tasks.preview import next_in_queue
 from codex_self_iter.workspace.inputs import read_inputs
 
 CHARS_PER_TOKEN = 4  # a rough estimate, enough to see whether a prompt is growing
@@ -31,8 +32,16 @@ CHARS_PER_TOKEN = 4  # a rough estimate, enough to see whether a prompt is growi
 def dry_run(prepared: Prepared, out: TextIO) -> int:
     """Print what the next agent call would be; no state dir, lock, prompt file or runtime write."""
     ctx = build_context(prepared, Deps(), stream=out, dry_run=True)
+    state, origin = peek_runtime(ctx.layout.runtime_file)
+    queued = next_in_queue(ctx, state)
+    if queued is not None and queued.ctx is None:
+        print(
+            f"codex-self-iter: dry run: nothing is called and nothing is written\n  task queue: {queued.line}", file=out
+        )
+        return 0
+    if queued is not None and queued.ctx is not None:
+        ctx = queued.ctx
     layout = ctx.layout
-    state, origin = peek_runtime(layout.runtime_file)
     inputs = read_inputs(layout)
     iteration = state.iteration + 1
     upcoming = next_call(ctx.settings, state, inputs, iteration)
@@ -46,6 +55,8 @@ def dry_run(prepared: Prepared, out: TextIO) -> int:
     argv = ctx.runner.describe(request)
     print("codex-self-iter: dry run: nothing is called and nothing is written", file=out)
     print(f"  state: {origin}", file=out)
+    if queued is not None:
+        print(f"  task: {queued.line}", file=out)
     print(f"  next: iteration {iteration} · {role.value} ({reason})", file=out)
     checks = "; ".join(spec.command for spec in ctx.checks)
     shown = f"{checks} ({ctx.checks_source})" if checks else ctx.checks_source
