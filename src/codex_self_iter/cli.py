@@ -17,19 +17,9 @@ from codex_self_iter.outcome import EXIT_BAD_INPUT, EXIT_BUG, EXIT_INTERRUPTED, 
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS = (
-    "run",
-    "init",
-    "status",
-    "stop",
-    "doctor",
-    "history",
-    "logs",
-    "install-plugin",
-    "fleet",
-    "session",
-    "hook",
-    "install-hooks",
-)
+    "run", "init", "status", "stop", "doctor", "history", "logs", "install-plugin", "fleet",
+    "session", "hook", "install-hooks", "diff", "rollback", "merge", "cleanup",
+)  # fmt: skip
 
 
 def add_loop_options(parser: argparse.ArgumentParser) -> None:

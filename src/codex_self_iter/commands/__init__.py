@@ -68,6 +68,45 @@ def register(sub: Any, add_loop_options: AddOptions, lazy: Lazy) -> None:
         history.add_argument("--wide", action="store_true", help="each outcome on one line, however long (no wrapping)")
         history.set_defaults(handler=lazy("codex_self_iter.commands.history", "cmd_history"))
 
+    diff = _parser(sub, "diff", "what a worktree run changed: base..branch, or checkpoint N's own diff", "0 · 1 no run")
+    add_loop_options(diff)
+    diff.add_argument("iteration", nargs="?", type=int, help="only the checkpoint of this iteration")
+    diff.add_argument("--stat", action="store_true", help="only the diffstat")
+    diff.set_defaults(handler=lazy("codex_self_iter.commands.diff", "cmd_diff"))
+
+    rollback = _parser(
+        sub,
+        "rollback",
+        "put a worktree run's branch, worktree and loop state back to checkpoint N",
+        "0 done · 1 no such run or checkpoint · 4 its loop is running",
+    )
+    add_loop_options(rollback)
+    rollback.add_argument("--to", type=int, required=True, metavar="N", help="the iteration to go back to")
+    rollback.set_defaults(handler=lazy("codex_self_iter.commands.rollback", "cmd_rollback"))
+
+    merge = _parser(
+        sub,
+        "merge",
+        "merge a finished worktree run's branch into the branch it started from",
+        "0 merged · 1 refused (dirty tree, other branch checked out, loop running) · 2 conflict (nothing changed)",
+    )
+    add_loop_options(merge)
+    merge.set_defaults(handler=lazy("codex_self_iter.commands.merge", "cmd_merge"))
+
+    cleanup = _parser(
+        sub,
+        "cleanup",
+        "remove finished worktree runs (never an unmerged branch unless asked) and prune runs/ and prompts/",
+        "0 listed or done · 1 bad input",
+    )
+    add_loop_options(cleanup)
+    cleanup.add_argument("--apply", action="store_true", help="do it (default: only list what would go)")
+    cleanup.add_argument("--keep", type=int, default=0, metavar="N", help="leave the newest N finished runs alone")
+    cleanup.add_argument("--older-than", type=float, default=0.0, metavar="DAYS", help="only runs older than this")
+    cleanup.add_argument("--delete-unmerged", action="store_true", help="also delete branches that are not merged")
+    cleanup.add_argument("--keep-runs", type=int, metavar="N", help="iterations of runs/ and prompts/ to keep")
+    cleanup.set_defaults(handler=lazy("codex_self_iter.commands.cleanup", "cmd_cleanup"))
+
     plugin = _parser(
         sub, "install-plugin", "install the Codex plugin shipped in this package (or remove it)", "0 done · 1 failed"
     )

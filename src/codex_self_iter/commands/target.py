@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codex_self_iter.config import Settings, load_config
 from codex_self_iter.errors import UserError
-from codex_self_iter.options import Options, discover_workspace, find_config, prepare, resolve_workspace
+from codex_self_iter.options import Options, Prepared, discover_workspace, find_config, prepare, resolve_workspace
 from codex_self_iter.state.layout import Layout
 
 LAYOUT_KEYS = ("state_dir", "stop_file_name", "global_stop_file_name", "lock_file_name", "task_file", "plan_file")
@@ -31,11 +31,18 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def locate(args: argparse.Namespace) -> Layout:
-    """The loop's paths; a broken config falls back to its layout keys (or the defaults) with a warning."""
+    """The loop's paths; a broken config falls back to its layout keys (or the defaults) with a warning.
+
+    A worktree run's when --run names one, when the command runs inside one's checkout, or when the config says
+    isolation = "worktree" (or there is no plain loop here) and worktree runs exist: then the newest."""
     options = options_from(args)
     try:
-        return prepare(options).layout
+        prepared = prepare(options)
+        isolated = worktree_target(prepared, getattr(args, "run", None))
+        return (isolated or prepared).layout
     except UserError as exc:
+        if getattr(args, "run", None):
+            raise
         workspace = resolve_workspace(options.workspace)  # a bad workspace is an error here too
         layout = fallback_layout(options, workspace)
         print(f"codex-self-iter: warning: {exc}; looking at {layout.state_dir}", file=sys.stderr)
@@ -72,3 +79,27 @@ def require_state(layout: Layout) -> None:
             f"{layout.state_dir}: no loop state here; start a loop with `codex-self-iter run` "
             "(or pass the loop's --workspace / --state-dir)"
         )
+
+
+def worktree_target(prepared: Prepared, name: str | None, required: bool = False) -> Prepared | None:
+    """The Prepared of the worktree run a command means (see locate), or None (an error when required)."""
+    from codex_self_iter.workspace.isolation import worktree_prepared
+    from codex_self_iter.workspace.runs import find_run, list_runs, open_repo, run_for_path
+
+    try:
+        repo = open_repo(prepared.layout.workspace)
+    except UserError:
+        if required or name:
+            raise
+        return None
+    run = find_run(repo, name) if name else run_for_path(repo, prepared.layout.workspace)
+    if run is None:
+        runs = list_runs(repo)
+        wanted = required or prepared.settings.isolation == "worktree" or not prepared.layout.state_dir.is_dir()
+        if runs and wanted:
+            run = runs[-1]
+    if run is None:
+        if required:
+            raise UserError(f"{repo.toplevel}: no worktree runs here; start one with `codex-self-iter run --worktree`")
+        return None
+    return worktree_prepared(prepared, run, repo)
