@@ -173,3 +173,27 @@ def test_the_plugin_ships_the_hook_with_plugin_root(
     (prompt,) = hook_prompts(requests[1])
     assert FAILURE_TEXT in prompt
     assert status(workspace, capsys)["state"] == "complete"
+
+
+@pytest.mark.timeout(180)
+def test_a_model_that_weakens_the_test_and_claims_is_blocked(
+    codex_bin: str, server: FakeResponsesServer, workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = ["session", "start", "-w", str(workspace), "--objective", "make add() add", "--check", CHECK]
+    assert main([*start, "--max-iterations", "1"]) == 0
+    server.add_turns(
+        [{"shell": "sed -i 's/self.assertEqual(add(2, 3), 5)/pass/' test_calc.py"}],
+        [{"message": CLAIM}],
+        [{"message": CLAIM}],
+        [{"message": "(should never be asked)"}],
+    )
+    run = run_codex(codex_bin, workspace, tmp_path / "codex")
+    assert run.exit_code == 0, run.stderr
+    requests = server.responses_requests()
+    assert len(requests) == 3
+    (prompt,) = hook_prompts(requests[2])
+    assert "Protected tests were changed" in prompt
+    assert "test_calc.py: assertions removed from test AddTest.test_add (1 → 0)" in prompt
+    view = status(workspace, capsys)
+    assert (view["state"], view["reason"]) == ("released", "max_iterations")
+    assert [r["event"] for r in journal(workspace)].count("tampering") == 2

@@ -149,6 +149,7 @@ def test_stop_hook_active_chains_only_behind_our_own_block() -> None:
     [
         ("done <promise>DONE</promise>", True),
         ("done\n<promise>  DONE \n</promise>\n\n", True),
+        ("done &lt;promise&gt;DONE&lt;/promise&gt;", True),
         ("I will print <promise>DONE</promise> when finished, not yet.", False),
         ("<promise>DONE!</promise>", False),
         ('Finished.\n```json\n{"status": "complete", "summary": "s"}\n```', True),

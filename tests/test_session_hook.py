@@ -12,7 +12,7 @@ import pytest
 
 from codex_self_iter.cli import main
 from codex_self_iter.session.hook import run_stop_hook
-from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, make_workspace, stop_event
+from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, WEAKENED, make_workspace, stop_event
 
 CLAIM = "Fixed it.\n<promise>DONE</promise>"
 
@@ -113,3 +113,28 @@ def test_a_second_start_while_active_is_refused(workspace: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["session", "start", "-w", str(workspace), "--objective", "again", "--check", CHECK]) == 1
     assert "already active" in capsys.readouterr().err
+
+
+def test_weakening_the_test_and_claiming_is_blocked_then_restoring_it_counts(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / "test_calc.py").write_text(WEAKENED, encoding="utf-8")  # passes now, without testing add()
+    blocked = hook(stop_event(workspace, CLAIM))
+    assert blocked is not None and blocked["decision"] == "block"
+    reason = str(blocked["reason"])
+    assert "Protected tests were changed" in reason and "test_calc.py" in reason
+    journal = (workspace / ".codex-self-iter" / "session" / "journal.jsonl").read_text(encoding="utf-8")
+    assert '"event": "tampering"' in journal
+    git_restore = subprocess.run(["git", "checkout", "test_calc.py"], cwd=workspace, capture_output=True, timeout=30)
+    assert git_restore.returncode == 0
+    (workspace / "calc.py").write_text(FIXED, encoding="utf-8")
+    released = hook(stop_event(workspace, CLAIM))
+    assert released is not None and "complete" in str(released["systemMessage"])
+    assert status(workspace, capsys)["protected_files"] >= 1
+
+
+def test_a_deleted_snapshot_blocks_the_claim(workspace: Path) -> None:
+    (workspace / "calc.py").write_text(FIXED, encoding="utf-8")
+    (workspace / ".codex-self-iter" / "session" / "protected.json").unlink()
+    blocked = hook(stop_event(workspace, CLAIM))
+    assert blocked is not None and "snapshot was deleted or damaged" in str(blocked["reason"])

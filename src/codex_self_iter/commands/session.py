@@ -37,6 +37,8 @@ def _start(args: argparse.Namespace) -> int:
     print(f"  objective: {contract.objective}")
     print(f"  checks ({contract.checks_source}): " + "; ".join(c.spec().command for c in contract.checks))
     print(f"  baseline: {contract.baseline.checks_summary}")
+    guard = "recorded, not blocked (allow_test_changes)" if contract.allow_test_changes else "block a claim"
+    print(f"  protected: {contract.protected_files} file(s); deleted, skipped or weakened tests {guard}")
     print(f"  bound to: {bound}")
     print(f"  caps: max_iterations={contract.max_iterations} continuations, max_no_change={contract.max_no_change}")
     print(

@@ -57,7 +57,8 @@ class Contract(BaseModel):
     stop_files: list[str] = Field(default_factory=list, description="STOP sentinels that release the session.")
     state_dir_in_workspace: str | None = None
     baseline: Baseline
-    protected: dict[str, Any] | None = None
+    protected_files: int = Field(default=0, description="Files the protected-tests snapshot guards.")
+    allow_test_changes: bool = Field(default=False, description="Weakened tests are recorded, not blocked.")
     started_in_session: str = Field(default="", description="CODEX_THREAD_ID when started inside Codex.")
     created_at: float = 0.0
 

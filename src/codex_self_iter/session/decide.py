@@ -69,7 +69,8 @@ class Verdict:
 
 def is_claim(message: str, promise: str) -> bool:
     """A completion claim: the exact trailing promise tag, or a last control block with status complete."""
-    if promise_claimed(message, promise):
+    # Codex shows hook prompts HTML-escaped (&lt;promise&gt;), so a model may echo the tag that way.
+    if promise_claimed(message, promise) or promise_claimed(message.replace("&lt;", "<").replace("&gt;", ">"), promise):
         return True
     block = last_json_object(message)
     return block is not None and block.get("status") == "complete"
@@ -117,8 +118,15 @@ def decide(contract: Contract, hook: HookInput, obs: Observation, state: Session
         success = decide_success(report.all_passed, None, False, contract.baseline, obs.fingerprint)
         if success.success and not obs.tampering:
             return _end(state, obs, "complete", "complete", f"{PREFIX}complete: {report.summary()}", report)
-        failures = [f"{r.name}: {r.describe()}" for r in report.not_passed] or [success.reason]
-        checks_text = report.summary_for_prompt() if not report.all_passed else success.reason
+        if not report.all_passed:
+            failures, checks_text = (
+                [f"{r.name}: {r.describe()}" for r in report.not_passed],
+                report.summary_for_prompt(),
+            )
+        elif not success.success:
+            failures, checks_text = [success.reason], f"The checks pass, but {success.reason}."
+        else:  # the checks pass only with weakened tests
+            checks_text = f"Checks: {report.summary()}, but not with the tests the session started with."
     signature = _signature(obs, failures)
     same = state.same_failures + 1 if signature == state.last_signature else 1
     what = "; ".join([*failures, *obs.tampering]) or "no completion claim"

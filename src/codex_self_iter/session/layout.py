@@ -40,6 +40,11 @@ class SessionPaths:
         return self.root / "session.lock"
 
     @property
+    def protected(self) -> Path:
+        """The protected-tests snapshot taken with the baseline (checks/protected.py)."""
+        return self.root / "protected.json"
+
+    @property
     def checks_dir(self) -> Path:
         """Output of the latest check run."""
         return self.root / "checks"

@@ -61,6 +61,8 @@ def status_view(paths: SessionPaths, contract: Contract, state: SessionState) ->
         "checks": [check.spec().command for check in contract.checks],
         "checks_source": contract.checks_source,
         "baseline": contract.baseline.model_dump(mode="json"),
+        "protected_files": contract.protected_files,
+        "allow_test_changes": contract.allow_test_changes,
         "last_checks": _public_checks(state.last_checks),
         "created_at": contract.created_at,
         "updated_at": state.updated_at or None,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from codex_self_iter.checks.protected import ProtectedSnapshot
 from codex_self_iter.checks.run import CheckSpec, parse_check, run_checks
 from codex_self_iter.config import Settings
 from codex_self_iter.errors import UserError
@@ -81,6 +82,8 @@ def start_session(
             baseline_report = run_checks(specs, workspace, paths.root / "baseline")
             excluded = layout.relative_state_dir()
             fingerprint = take_fingerprint(workspace, excluded)
+            snapshot = ProtectedSnapshot.take(workspace, specs, settings.protected_paths, excluded)
+            snapshot.save(paths.protected)
             contract = Contract(
                 id=time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"-{os.getpid()}",
                 objective=request.objective.strip(),
@@ -92,6 +95,8 @@ def start_session(
                 max_no_change=settings.max_no_change,
                 check_budget_sec=CHECK_BUDGET_SEC,
                 stop_files=[str(path) for path in stop_files],
+                protected_files=len(snapshot.files),
+                allow_test_changes=settings.allow_test_changes,
                 state_dir_in_workspace=excluded,
                 baseline=Baseline(
                     fingerprint=fingerprint.digest,

@@ -11,6 +11,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from codex_self_iter.checks.protected import ProtectedSnapshot, find_tampering
 from codex_self_iter.checks.report import CheckReport
 from codex_self_iter.checks.run import run_checks
 from codex_self_iter.session.contract import (
@@ -64,7 +65,7 @@ def _locked(paths: SessionPaths, contract: Contract, journal: Journal, hook: Hoo
         # The same stop event seen twice: the hook is installed twice (plugin and hooks.json) and both ran.
         journal.record("duplicate_event", contract_id=contract.id, session=hook.session_id)
         return None
-    verdict = _verdict(paths, contract, hook, state)
+    verdict = _verdict(paths, contract, journal, hook, state)
     verdict.state.last_event_key = key
     save_state(paths, verdict.state)
     if verdict.state.status in TERMINAL and state.active:
@@ -86,7 +87,9 @@ def _locked(paths: SessionPaths, contract: Contract, journal: Journal, hook: Hoo
     return answer(verdict)
 
 
-def _verdict(paths: SessionPaths, contract: Contract, hook: HookInput, state: SessionState) -> Verdict:
+def _verdict(
+    paths: SessionPaths, contract: Contract, journal: Journal, hook: HookInput, state: SessionState
+) -> Verdict:
     def observe(**more: Any) -> Observation:
         return Observation(now=time.time(), stop_file=stop_request(contract), cancel=read_cancel(paths), **more)
 
@@ -99,7 +102,7 @@ def _verdict(paths: SessionPaths, contract: Contract, hook: HookInput, state: Se
     tampering: tuple[str, ...] = ()
     if claimed:
         report = _run_checks(paths, contract)
-        tampering = _tampering(contract, workspace)
+        tampering = _tampering(paths, contract, journal)
     fingerprint = take_fingerprint(workspace, contract.state_dir_in_workspace).digest
     obs = observe(claimed=claimed, report=report, tampering=tampering, fingerprint=fingerprint)
     return decide(contract, hook, obs, state)
@@ -116,9 +119,19 @@ def _run_checks(paths: SessionPaths, contract: Contract) -> CheckReport:
     return run_checks(specs, Path(contract.workspace), paths.checks_dir, cancel=cancel)
 
 
-def _tampering(contract: Contract, workspace: Path) -> tuple[str, ...]:
-    """What happened to the protected tests since the contract was made (the guard lands separately)."""
-    return ()
+def _tampering(paths: SessionPaths, contract: Contract, journal: Journal) -> tuple[str, ...]:
+    """How the protected tests were weakened since `session start` (allow_test_changes: recorded only)."""
+    snapshot = ProtectedSnapshot.load(paths.protected)
+    if snapshot is None:
+        found = [f"{paths.protected}: the protected-tests snapshot was deleted or damaged"]
+    else:
+        found = [str(item) for item in find_tampering(snapshot, Path(contract.workspace))]
+    if found and contract.allow_test_changes:
+        journal.record("tampering_allowed", contract_id=contract.id, changes=found)
+        return ()
+    if found:
+        journal.record("tampering", contract_id=contract.id, changes=found)
+    return tuple(found)
 
 
 def event_key(hook: HookInput) -> str:
