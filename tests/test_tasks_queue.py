@@ -47,6 +47,7 @@ def test_three_tasks_complete_in_order(git_repo: Path, tmp_path: Path, monkeypat
     assert len(auditor) == 1 and "[x] 003 Write c.txt" in auditor[0]["prompt"]
     assert run.status["state"] == "complete" and run.status["exit_code"] == 0
     assert "tasks: 3/3 done · final audit: approve" in run.output
+    assert "files changed: 3 ·" in run.output  # the whole queue's work, not only the last task's
     assert "[x] 002 Write b.txt — verified at iteration 2" in run.output
 
 
@@ -160,6 +161,7 @@ def test_the_audit_adds_a_follow_up_task_that_then_runs(
     assert report["tasks"]["audit"]["rounds"] == 1 and report["task"] is None
     assert main(["history", "--limit", "0", "--workspace", str(git_repo)]) == 0
     history = capsys.readouterr().out
+    assert "stopped       complete" not in history.split("final audit   approve")[0]  # a task's end is "done"
     for row in ("task 001      started: Write a.txt", "001 executor  complete", "final audit   reject: 1 gap(s)",
                 "final audit   added 003-write-c-txt.md", "task 003      done: verified at iteration 4",
                 "final audit   approve"):  # fmt: skip

@@ -108,6 +108,8 @@ def _row(record: dict[str, Any]) -> Row | None:
     if event == "decision" and record.get("kind") == "claim":
         verdict = "claim accepted" if record.get("success") else "claim rejected"
         return Row(number, when, "decision", f"{verdict}: {record.get('reason', '')}")
+    if event == "stop" and record.get("task") and record.get("reason") == "complete":
+        return None  # a queued task's episode ended verified: its "task … done" row says so
     if event == "stop":
         outcome = f"{record.get('reason', '?')} (exit {record.get('exit_code', '?')})"
         return Row(number, when, "stopped", outcome, checks=str(record.get("detail") or ""))

@@ -15,7 +15,7 @@ from codex_self_iter.outcome import StopReason
 from codex_self_iter.prompts.render import INPUT_MAX_CHARS, bounded, render
 from codex_self_iter.prompts.roles import DIFF_PROMPT_CHARS, checks_text
 from codex_self_iter.state.fsio import atomic_write_text
-from codex_self_iter.state.runtime import RuntimeState
+from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.tasks.files import TaskFile, write_task
 from codex_self_iter.tasks.queue import QueueState, task_line
 from codex_self_iter.workspace.diffs import diff_since
@@ -34,7 +34,8 @@ def final_audit(
     iteration = state.iteration + 1
     state.task, state.goal = None, AUDIT_GOAL
     checks = run_project_checks(ctx, state, iteration, "audit-checks")
-    diff = diff_since(ctx.layout.workspace, queue.base_head, ctx.state_exclude, DIFF_FILE_CHARS)
+    base = queue.base or Baseline()
+    diff = diff_since(ctx.layout.workspace, base.head, ctx.state_exclude, DIFF_FILE_CHARS, base.preexisting)
     atomic_write_text(ctx.layout.run_dir(iteration, Role.AUDITOR.value) / "diff.patch", diff)
     outcome = call_role(ctx, state, iteration, Role.AUDITOR, _prompt(ctx, state, queue, diff))
     state.iteration = iteration

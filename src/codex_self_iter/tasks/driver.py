@@ -21,8 +21,7 @@ from codex_self_iter.state.status import write_status
 from codex_self_iter.tasks.audit import final_audit
 from codex_self_iter.tasks.episode import run_task
 from codex_self_iter.tasks.files import TaskFile, file_digest, scan_tasks
-from codex_self_iter.tasks.queue import QueueState, load_queue, save_queue, task_line
-from codex_self_iter.workspace.fingerprint import take_fingerprint
+from codex_self_iter.tasks.queue import QueueState, load_queue, queue_summary, save_queue
 
 
 def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: TextIO | None = None) -> int:
@@ -35,6 +34,7 @@ def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: Text
     with open_session(prepared, flags, deps) as (ctx, state):
         queue = load_queue(ctx.layout.queue_file)
         result = _drive(ctx, state, queue, verified)
+    state.baseline = queue.base or state.baseline  # the summary's "files changed" covers the whole queue
 
     def write(stream: TextIO) -> None:
         print_summary(ctx, state, result, stream)
@@ -105,8 +105,6 @@ def _refresh(
     current = queue.current()
     if verified is not None and current is not None and current.id == verified:
         _mark(ctx, state, queue, verified, "done", "verified (recorded after a restart)")
-    if queue.base_head is None:
-        queue.base_head = take_fingerprint(ctx.layout.workspace, ctx.state_exclude).head
     save_queue(ctx.layout.queue_file, queue)
     return files
 
@@ -155,9 +153,5 @@ def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> LoopResu
 
 def print_queue(queue: QueueState, out: TextIO) -> None:
     """Every task's outcome, and the audit's, under the run's summary."""
-    done = sum(t.state == "done" for t in queue.tasks)
-    audit = queue.audit
-    verdict = f"final audit: {audit.verdict} (round {audit.rounds + 1})" if audit.verdict else "final audit: not yet"
-    print(f"  tasks: {done}/{len(queue.tasks)} done · {verdict}", file=out)
-    for record in queue.tasks:
-        print(f"    {task_line(record)}", file=out)
+    for line in queue_summary(queue):
+        print(f"  {line}", file=out)

@@ -39,6 +39,9 @@ def run_task(
         ctx.reporter.info(f"resuming task {record.id}: {record.title}")
     episode = episode_context(ctx, state, record, task)
     record_baseline(episode, state)
+    if queue.base is None:
+        queue.base = state.baseline
+        save_queue(ctx.layout.queue_file, queue)
     result = run_loop(episode, state)
     if result.reason is StopReason.MAX_ITERATIONS and _task_cap_binds(ctx.settings, state, record):
         detail = f"task {record.id} used its max_iterations_per_task={ctx.settings.max_iterations_per_task}"

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.state.runtime import Baseline
 from codex_self_iter.tasks.files import TaskFile
 
 TaskState = Literal["pending", "in_progress", "done", "blocked"]
@@ -51,7 +52,7 @@ class QueueState(BaseModel):
     version: int = 1
     tasks: list[TaskRecord] = Field(default_factory=list)
     audit: AuditRecord = Field(default_factory=AuditRecord)
-    base_head: str | None = None
+    base: Baseline | None = None  # the first task's baseline: the audit's diff and "files changed" start here
 
     def get(self, task_id: str) -> TaskRecord | None:
         """The record of a task, or None."""
@@ -124,3 +125,13 @@ def task_line(record: TaskRecord, with_file: bool = False, iteration: int | None
     elif record.outcome:
         text += f" — {record.outcome}"
     return text
+
+
+def queue_summary(queue: QueueState, iteration: int | None = None) -> list[str]:
+    """`tasks: 2/3 done · final audit: …`, then one line per task (indented)."""
+    audit = queue.audit
+    verdict = f"final audit: {audit.verdict}" if audit.verdict else "final audit: not yet"
+    rounds = f" · follow-up rounds: {audit.rounds}" if audit.rounds else ""
+    done = sum(t.state == "done" for t in queue.tasks)
+    head = f"tasks: {done}/{len(queue.tasks)} done · {verdict}{rounds}"
+    return [head] + [f"  {task_line(record, iteration=iteration)}" for record in queue.tasks]

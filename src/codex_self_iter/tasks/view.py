@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from codex_self_iter.tasks.queue import AuditRecord, load_queue, task_line
+from codex_self_iter.tasks.queue import AuditRecord, load_queue, queue_summary, task_line
 
 
 class TaskView(BaseModel):
@@ -30,6 +30,7 @@ class QueueView(BaseModel):
     total: int
     tasks: list[TaskView]
     audit: AuditRecord
+    lines: list[str]  # as `status` prints the queue
 
 
 def queue_view(queue_file: Path, iteration_now: int) -> QueueView | None:
@@ -60,13 +61,10 @@ def queue_view(queue_file: Path, iteration_now: int) -> QueueView | None:
             )
         )
     done = sum(task.state == "done" for task in tasks)
-    return QueueView(done=done, total=len(tasks), tasks=tasks, audit=queue.audit)
+    lines = queue_summary(queue, iteration=iteration_now)
+    return QueueView(done=done, total=len(tasks), tasks=tasks, audit=queue.audit, lines=lines)
 
 
 def queue_lines(view: QueueView) -> list[str]:
-    """The human lines for a queue view."""
-    audit = view.audit
-    verdict = f"final audit: {audit.verdict}" if audit.verdict else "final audit: not yet"
-    rounds = f" · follow-up rounds: {audit.rounds}" if audit.rounds else ""
-    lines = [f"tasks: {view.done}/{view.total} done · {verdict}{rounds}"]
-    return lines + [f"  {task.line}" for task in view.tasks]
+    """The human lines for a queue view (as the run's summary prints them)."""
+    return view.lines
