@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from codex_self_iter.checks.detect import detect_checks
 from codex_self_iter.checks.run import CheckSpec, parse_check
 from codex_self_iter.config import Settings, build_settings, load_config
 from codex_self_iter.errors import UserError
-from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.layout import LAYOUT_KEYS, Layout
 from codex_self_iter.workspace.runs import WorktreeRun
 
 DEFAULT_CONFIG_NAME = "codex-self-iter.toml"
@@ -91,15 +91,7 @@ def prepare(options: Options) -> Prepared:
         **options.extra,
     }
     settings = build_settings(raw, overrides, str(config_path) if config_path else "command line")
-    layout = Layout.create(
-        workspace,
-        settings.task_file,
-        settings.plan_file,
-        settings.state_dir,
-        settings.stop_file_name,
-        settings.global_stop_file_name,
-        settings.lock_file_name,
-    )
+    layout = Layout.from_names(workspace, settings.model_dump(include=set(LAYOUT_KEYS)))
     # The config file's own content: flags like --max-iterations are this run's choice, not a configuration change.
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Prepared(settings, layout, config_path, digest)
@@ -110,7 +102,7 @@ def configured_checks(settings: Settings, workspace: Path) -> tuple[list[CheckSp
     if settings.checks is not None:
         specs = [parse_check(cmd, settings.checks_shell, settings.check_timeout_sec) for cmd in settings.checks]
         return specs, "config" if specs else "none (checks = [])"
-    specs = [replace(spec, timeout_sec=settings.check_timeout_sec) for spec in detect_checks(workspace)]
+    specs = detect_checks(workspace, settings.check_timeout_sec)
     if not specs:
         return [], "none detected"
     return specs, "detected: " + "; ".join(spec.source for spec in specs)

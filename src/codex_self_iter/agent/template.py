@@ -14,6 +14,7 @@ from codex_self_iter.agent.kinds import FailureKind, TokenUsage
 from codex_self_iter.agent.types import AgentRequest, AgentResult
 from codex_self_iter.errors import UserError
 from codex_self_iter.proc.process import run_process
+from codex_self_iter.state.fsio import read_end
 
 PLACEHOLDERS = ("prompt_file", "workspace", "role", "iteration", "state_dir", "run_dir", "schema_file")
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
@@ -131,13 +132,7 @@ class TemplateRunner:
 
 
 def _tail_text(path: Path, max_chars: int) -> str:
-    try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - max_chars * 4))
-            return handle.read().decode("utf-8", errors="replace")[-max_chars:]
-    except OSError:
-        return ""
+    return read_end(path, max_chars * 4)[-max_chars:]
 
 
 def _without_usage(tick: Callable[[float, TokenUsage | None], None] | None) -> Callable[[float], None] | None:

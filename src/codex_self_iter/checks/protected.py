@@ -19,8 +19,9 @@ from codex_self_iter.checks.run import CheckSpec
 from codex_self_iter.checks.tamper_config import compare_config, read_config
 from codex_self_iter.checks.tamper_lines import read_lines
 from codex_self_iter.checks.tamper_python import read_python
-from codex_self_iter.checks.tamper_reading import FunctionFacts, Reading, clip, compare_tests
+from codex_self_iter.checks.tamper_reading import FunctionFacts, Reading, compare_tests
 from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.text import clip
 
 FORMAT = 1
 

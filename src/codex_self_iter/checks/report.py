@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -10,7 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.fsio import read_end, read_json
+from codex_self_iter.text import shorten
 
 OUTPUT_TAIL_CHARS = 4000
 EXCERPT_LINES = 12  # what a person sees of a failing check; the full output is in its log files
@@ -69,7 +69,7 @@ class CheckResult:
         lines = [line for line in self.output_tail.splitlines() if line.strip()][-EXCERPT_LINES:]
         return {
             "outcome": self.describe(),
-            "tail": [_clip_end(line, EXCERPT_LINE_CHARS) for line in lines],
+            "tail": [shorten(line, EXCERPT_LINE_CHARS) for line in lines],
             "logs": [path for path in (self.stdout_path, self.stderr_path) if path],
         }
 
@@ -151,14 +151,14 @@ class CheckReport:
         head = f"Checks: {self.summary()}."
         failing = self.not_passed
         if not failing:
-            return _clip_end(head, max_chars)
+            return shorten(head, max_chars)
         sections = [f"### {r.name}: {r.describe()}\n$ {_command_line(r.argv)}\n" for r in failing]
         budget = max_chars - len(head) - sum(len(s) + 2 for s in sections)
         share = max(0, budget // len(failing))
         parts = [head]
         for section, result in zip(sections, failing, strict=True):
             parts.append(section + _fenced(result.output_tail, share))
-        return _clip_end("\n\n".join(parts), max_chars)
+        return shorten("\n\n".join(parts), max_chars)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (this is what checks.json holds)."""
@@ -204,14 +204,7 @@ def read_tail(path: Path, max_chars: int) -> str:
     """The last max_chars characters of a text file, read boundedly, with ANSI colours and \\r progress removed."""
     if max_chars <= 0:
         return ""
-    try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - max_chars * 4))
-            data = handle.read()
-    except OSError:
-        return ""
-    return clean_output(data.decode("utf-8", errors="replace"))[-max_chars:]
+    return clean_output(read_end(path, max_chars * 4))[-max_chars:]
 
 
 def clean_output(text: str) -> str:
@@ -257,9 +250,3 @@ def _fenced(text: str, max_chars: int) -> str:
     if len(text) > room:
         text = "…" + text[-(room - 1) :]
     return f"{fence}\n{text}\n{fence}"
-
-
-def _clip_end(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    return text[: max_chars - 1] + "…" if max_chars > 0 else ""

@@ -20,6 +20,7 @@ from codex_self_iter.checks.report import (
     load_report,
     read_tail,
 )
+from codex_self_iter.config import Settings
 from codex_self_iter.errors import UserError
 from codex_self_iter.proc.process import ProcessHandle, ProcessResult, run_process
 from codex_self_iter.state.fsio import atomic_write_json, make_private_dir
@@ -36,7 +37,7 @@ __all__ = [
     "run_checks",
 ]
 
-DEFAULT_TIMEOUT_SEC = 600.0
+DEFAULT_TIMEOUT_SEC: float = Settings.model_fields["check_timeout_sec"].default  # one default: the setting's
 CHECK_OUTPUT_BYTES = 2 * 1024 * 1024
 REPORT_FILE = "checks.json"
 SHELL = "/bin/sh"

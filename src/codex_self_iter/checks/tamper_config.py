@@ -9,7 +9,8 @@ import shlex
 import tomllib
 from typing import Any
 
-from codex_self_iter.checks.tamper_reading import Change, Reading, added, clip, describe_mark
+from codex_self_iter.checks.tamper_reading import Change, Reading, added, describe_mark
+from codex_self_iter.text import clip
 
 INI_SECTIONS = {"pytest.ini": "pytest", ".pytest.ini": "pytest", "tox.ini": "pytest", "setup.cfg": "tool:pytest"}
 PYTEST_COLLECTION = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs", "xfail_strict")

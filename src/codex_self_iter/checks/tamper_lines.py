@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codex_self_iter.checks.tamper_reading import FunctionFacts, Reading, clip
+from codex_self_iter.checks.tamper_reading import FunctionFacts, Reading
+from codex_self_iter.text import clip
 
 _LIT = r"(?:true|false|null|undefined|-?\d+(?:\.\d+)?|'[^']*'|\"[^\"]*\")"
 

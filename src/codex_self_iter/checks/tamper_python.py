@@ -6,7 +6,8 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
-from codex_self_iter.checks.tamper_reading import FunctionFacts, Reading, clip
+from codex_self_iter.checks.tamper_reading import FunctionFacts, Reading
+from codex_self_iter.text import clip
 
 SKIP_NAMES = frozenset(
     {"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure", "skipTest", "importorskip", "SkipTest"}

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from codex_self_iter.text import clip
+
 MARK_LABELS = {
     "skip": "skip added",
     "exit": "early exit added",
@@ -116,9 +118,3 @@ def describe_mark(mark: str, where: str = "") -> str:
         head, _, tail = label.partition(":")
         return f"{head}{where} (`{text}`):{tail}"
     return f"{label}{where} (`{text}`)"
-
-
-def clip(text: str, limit: int) -> str:
-    """One line of at most limit characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

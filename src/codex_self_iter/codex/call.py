@@ -12,7 +12,7 @@ from codex_self_iter.agent.types import AgentRequest
 from codex_self_iter.codex.events import CodexEvents, usage_delta
 from codex_self_iter.codex.failures import CallFacts
 from codex_self_iter.proc.process import ProcessResult, run_process
-from codex_self_iter.state.fsio import make_private_dir
+from codex_self_iter.state.fsio import make_private_dir, read_end
 
 EVENTS_FILE = "events.jsonl"
 STDERR_FILE = "stderr.log"
@@ -83,7 +83,7 @@ def run_attempt(
         turn_completed=events.turn_completed and not events.turn_failed,
         errors=tuple(events.errors),
         failure_messages=tuple(events.failure_messages),
-        stderr=_tail(process.stderr_path),
+        stderr=read_end(process.stderr_path, STDERR_TAIL_BYTES),
         timeout_sec=timeout_sec,
     )
     return Attempt(argv, process, events, facts, last_message)
@@ -95,13 +95,3 @@ def set_aside(run_dir: Path, prefix: str) -> None:
         source = run_dir / name
         if source.exists():
             source.replace(run_dir / f"{prefix}{name}")
-
-
-def _tail(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - STDERR_TAIL_BYTES))
-            return handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.errors import UserError
 from codex_self_iter.proc.process import group_alive, kill_group
+from codex_self_iter.text import first_line
 
 _VERSION_RE = re.compile(r"(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.-]+)?)")
 # An option line of clap's help: "  -c, --config <key=value>" or "      --json".
@@ -49,12 +50,12 @@ def probe_codex(binary: str, *, env: Mapping[str, str] | None = None, timeout_se
     """Run `--version`, `exec --help` and `exec resume --help`; a UserError when codex cannot answer."""
     code, out, err = _capture([binary, "--version"], env, timeout_sec)
     if code != 0:
-        raise UserError(f"`{binary} --version` failed (exit {code}): {_first_line(err + out)}; reinstall codex")
+        raise UserError(f"`{binary} --version` failed (exit {code}): {first_line(err + out, 300)}; reinstall codex")
     version = parse_version(out)
     code, out, err = _capture([binary, "exec", "--help"], env, timeout_sec)
     if code != 0:
         raise UserError(
-            f"`{binary} exec --help` failed (exit {code}): {_first_line(err + out)}; "
+            f"`{binary} exec --help` failed (exit {code}): {first_line(err + out, 300)}; "
             f"codex-self-iter needs codex {TESTED_CODEX_VERSION} or a compatible version"
         )
     exec_flags = parse_flags(out)
@@ -104,8 +105,3 @@ def _capture(argv: list[str], env: Mapping[str, str] | None, timeout_sec: float)
     if group_alive(proc.pid):  # the launcher should not leave children behind; if it did, end them
         kill_group(proc.pid, grace_sec=0.5)
     return proc.returncode, out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("WARNING:")]
-    return lines[0][:300] if lines else "no output"

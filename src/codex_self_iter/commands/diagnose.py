@@ -19,6 +19,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.plugin.install import plugin_status
 from codex_self_iter.proc.process import run_process
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.text import first_line
 from codex_self_iter.workspace.git import run_git
 
 PROBE_TIMEOUT_SEC = 20.0
@@ -66,7 +67,7 @@ def login_finding(binary: str) -> Finding:
         done = run_process(
             [binary, "login", "status"], cwd=Path(tmp), stdout_path=out, stderr_path=err, timeout_sec=PROBE_TIMEOUT_SEC
         )
-        said = _first_line(out.read_text(errors="replace") + "\n" + err.read_text(errors="replace"))
+        said = first_line(out.read_text(errors="replace") + "\n" + err.read_text(errors="replace"), 200)
     if done.start_error or done.timed_out:
         why = done.start_error or f"no answer within {PROBE_TIMEOUT_SEC:g}s"
         return Finding(WARN, f"codex login status failed ({why})", "run `codex login status` yourself")
@@ -169,11 +170,6 @@ def plugin_finding() -> Finding:
     if not status.up_to_date:
         return Finding(WARN, f"plugin {status.version} installed; this package ships {status.bundled_version}", fix)
     return Finding(OK, f"plugin {status.version} installed from {status.marketplace}")
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("WARNING:")]
-    return lines[0][:200] if lines else "no output"
 
 
 def hook_finding(binary: str, workspace: Path) -> Finding:

@@ -9,9 +9,7 @@ from pathlib import Path
 from codex_self_iter.config import Settings, load_config
 from codex_self_iter.errors import UserError
 from codex_self_iter.options import Options, Prepared, discover_workspace, find_config, prepare, resolve_workspace
-from codex_self_iter.state.layout import Layout
-
-LAYOUT_KEYS = ("state_dir", "stop_file_name", "global_stop_file_name", "lock_file_name", "task_file", "plan_file")
+from codex_self_iter.state.layout import LAYOUT_KEYS, Layout
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -61,15 +59,7 @@ def fallback_layout(options: Options, workspace: Path) -> Layout:
     for key in LAYOUT_KEYS:
         value = given.get(key) or raw.get(key)
         values[key] = value if isinstance(value, str) and value else str(getattr(defaults, key))
-    return Layout.create(
-        workspace,
-        values["task_file"],
-        values["plan_file"],
-        values["state_dir"],
-        values["stop_file_name"],
-        values["global_stop_file_name"],
-        values["lock_file_name"],
-    )
+    return Layout.from_names(workspace, values)
 
 
 def require_state(layout: Layout) -> None:

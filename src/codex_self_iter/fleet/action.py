@@ -16,9 +16,10 @@ import tomli_w
 
 from codex_self_iter.config import load_config
 from codex_self_iter.errors import UserError
-from codex_self_iter.fleet.text import clean, shorten
+from codex_self_iter.fleet.text import clean
 from codex_self_iter.state.fsio import atomic_write_text
 from codex_self_iter.state.snapshot import StatusSnapshot, read_snapshot
+from codex_self_iter.text import shorten
 from codex_self_iter.workspace.git import run_git
 
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters

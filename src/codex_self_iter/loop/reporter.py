@@ -7,6 +7,7 @@ import time
 from typing import TextIO
 
 from codex_self_iter.agent.kinds import TokenUsage
+from codex_self_iter.text import clip
 
 
 class Reporter:
@@ -41,7 +42,7 @@ class Reporter:
     def call_started(self, iteration: int, role: str, goal: str | None) -> None:
         """An agent call begins."""
         self._last_beat = time.monotonic()
-        shown = f": {_clip(goal)}" if goal else ""
+        shown = f": {clip(goal, 100)}" if goal else ""
         self.info(f"#{iteration} {role} started{shown}")
 
     def heartbeat(self, iteration: int, role: str, elapsed: float, files: int | None, usage: TokenUsage | None) -> None:
@@ -79,11 +80,6 @@ class Reporter:
             self.stream.flush()
         except (OSError, ValueError):
             self._gone = True
-
-
-def _clip(text: str, limit: int = 100) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def human_duration(seconds: float) -> str:

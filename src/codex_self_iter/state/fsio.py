@@ -85,6 +85,17 @@ def read_text(path: Path, limit: int = READ_LIMIT) -> str | None:
         return handle.read(limit).decode("utf-8", errors="replace")
 
 
+def read_end(path: Path, max_bytes: int) -> str:
+    """The last max_bytes bytes of a file (an agent's or a check's output) as text; "" when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - max_bytes))
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def read_json(path: Path) -> Any | None:
     """Parsed JSON of path, or None when it is missing, unreadable or corrupt (a FIFO or link: StateError)."""
     try:

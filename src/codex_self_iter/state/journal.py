@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_self_iter.state.fsio import append_jsonl, tail_jsonl_checked
+from codex_self_iter.text import clip
 
 SUMMARY_CHARS = 240
 
@@ -59,14 +60,9 @@ def _line(record: dict[str, Any]) -> str:
     outcome = record.get("status") or record.get("verdict") or record.get("failure") or "?"
     text = f"- #{record.get('iteration', '?')} {role}: {outcome}"
     if record.get("summary"):
-        text += f" — {_clip(str(record['summary']))}"
+        text += f" — {clip(str(record['summary']), SUMMARY_CHARS)}"
     if record.get("next_goal"):
-        text += f" → next: {_clip(str(record['next_goal']))}"
+        text += f" → next: {clip(str(record['next_goal']), SUMMARY_CHARS)}"
     if record.get("error"):
-        text += f" (error: {_clip(str(record['error']))})"
+        text += f" (error: {clip(str(record['error']), SUMMARY_CHARS)})"
     return text
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.nofollow import guard_tree
+
+# The settings a Layout is made of, in create()'s order.
+LAYOUT_KEYS = ("task_file", "plan_file", "state_dir", "stop_file_name", "global_stop_file_name", "lock_file_name")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,11 @@ class Layout:
     global_stop_file: Path
     lock_file: Path
     context_file: Path | None = None  # the whole objective, shown beside a queued task's own file
+
+    @classmethod
+    def from_names(cls, workspace: Path, names: Mapping[str, str]) -> Layout:
+        """create() from a mapping with the LAYOUT_KEYS (the settings, or a config read as far as it goes)."""
+        return cls.create(workspace, *(names[key] for key in LAYOUT_KEYS))
 
     @classmethod
     def create(

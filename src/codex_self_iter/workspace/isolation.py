@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codex_self_iter.options import Prepared
 from codex_self_iter.state.fsio import read_json
-from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.layout import LAYOUT_KEYS, Layout
 from codex_self_iter.state.loop_lock import is_locked
 from codex_self_iter.workspace.inputs import read_inputs
 from codex_self_iter.workspace.runs import Repo, WorktreeRun, find_run, list_runs, open_repo
@@ -58,15 +58,8 @@ def isolate(prepared: Prepared, request: IsolationRequest, create: bool = True) 
 def worktree_prepared(prepared: Prepared, run: WorktreeRun, repo: Repo) -> Prepared:
     """The loop's settings and layout inside the run: workspace = the checkout, state dir = the run's."""
     settings, user = prepared.settings, prepared.layout
-    layout = Layout.create(
-        run.workspace,
-        settings.task_file,
-        settings.plan_file,
-        run.state_dir,
-        settings.stop_file_name,
-        settings.global_stop_file_name,
-        settings.lock_file_name,
-    )
+    names = {**settings.model_dump(include=set(LAYOUT_KEYS)), "state_dir": run.state_dir}
+    layout = Layout.from_names(run.workspace, names)
     # The user's own `.codex-stop` stops worktree runs too; the agent cannot write it from its checkout.
     layout = replace(layout, global_stop_file=user.global_stop_file)
     codex = settings.codex
