@@ -150,7 +150,7 @@ def test_settings_reject_unknown_keys_and_bad_values() -> None:
 
 
 def test_settings_resume_all_and_roles() -> None:
-    assert CodexSettings.model_validate({"resume": "all"}).resume == [Role.PLANNER, Role.EXECUTOR, Role.REVIEWER]
+    assert CodexSettings.model_validate({"resume": "all"}).resume == list(Role)
     assert CodexSettings.model_validate({"resume": ["executor"]}).resume == [Role.EXECUTOR]
 
 

@@ -289,7 +289,7 @@ def test_the_schema_codex_sends_matches_each_role(loop: CodexLoop) -> None:
         sent = request.body["text"]["format"]
         assert (sent["type"], sent["strict"], sent["name"]) == ("json_schema", True, "codex_output_schema")
         assert sent["schema"] == json_schema(role), role
-    for role in Role:
+    for role in (Role.PLANNER, Role.EXECUTOR, Role.REVIEWER):  # the roles of a run without a task queue
         call = read_json(run.state_dir / "runs" / "00001" / role.value / "codex_call.json")
         schema = Path(call["argv"][call["argv"].index("--output-schema") + 1])
         assert read_json(schema) == json_schema(role)

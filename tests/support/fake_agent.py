@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A scripted stand-in for the agent: `fake_agent.py <prompt_file> <workspace> <role> [<script>]`.
+"""A scripted stand-in for the agent: `fake_agent.py <prompt_file> <workspace> <role> [<script>] [--flags...]`.
 
 The script (JSON, its path the 4th argument or FAKE_AGENT_SCRIPT) maps each role to a list of calls; each call is
 a list of steps, played in order. Calls are consumed one per invocation of that role; the last call repeats when
@@ -27,7 +27,8 @@ from pathlib import Path
 
 def main() -> int:
     prompt_file, workspace, role = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-    script_path = Path(sys.argv[4] if len(sys.argv) > 4 else os.environ["FAKE_AGENT_SCRIPT"])
+    script_arg = sys.argv[4] if len(sys.argv) > 4 and not sys.argv[4].startswith("-") else None
+    script_path = Path(script_arg or os.environ["FAKE_AGENT_SCRIPT"])
     script = json.loads(script_path.read_text(encoding="utf-8"))
     counter_path = script_path.with_name(script_path.name + f".{role}.count")
     number = int(counter_path.read_text()) + 1 if counter_path.exists() else 1
