@@ -76,6 +76,15 @@ class TemplateRunner:
         """The executable was already resolved when the runner was built."""
         return self.executable
 
+    @property
+    def prompt_on_stdin(self) -> bool:
+        """A template gets the prompt file's path, not the prompt on stdin."""
+        return False
+
+    def preflight(self) -> list[str]:
+        """Nothing left to check: a missing executable already failed when the runner was built."""
+        return []
+
     def status_fields(self) -> dict[str, Any]:
         """The template and its resolved program."""
         return {"agent": self.name, "template": shlex.join(self.tokens), "executable": self.executable}

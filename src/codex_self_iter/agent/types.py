@@ -73,3 +73,12 @@ class AgentRunner(Protocol):
     def describe(self, request: AgentRequest) -> list[str]:
         """The argv that `run` would execute, for --dry-run."""
         ...
+
+    @property
+    def prompt_on_stdin(self) -> bool:
+        """True when the agent reads its prompt from stdin (else only from the prompt file in its argv)."""
+        ...
+
+    def preflight(self) -> list[str]:
+        """What would stop this runner, found without starting anything (for --dry-run); [] when nothing would."""
+        ...

@@ -85,6 +85,19 @@ class CodexRunner:
             self._say_once(probe)
         return self._probe
 
+    @property
+    def prompt_on_stdin(self) -> bool:
+        """codex exec reads the prompt from stdin."""
+        return True
+
+    def preflight(self) -> list[str]:
+        """Whether the codex binary can be found (no codex call)."""
+        try:
+            find_codex(self.settings.binary, self._env)
+        except UserError as exc:
+            return [str(exc)]
+        return []
+
     def describe(self, request: AgentRequest) -> list[str]:
         """The argv `run` would execute next for this request (no codex call; for --dry-run)."""
         try:

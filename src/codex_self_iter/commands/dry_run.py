@@ -10,9 +10,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from codex_self_iter.agent.kinds import Role
-from codex_self_iter.codex.binary import find_codex
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
-from codex_self_iter.errors import UserError
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.launch import build_context
 from codex_self_iter.loop.next_call import agent_request, next_call
@@ -63,7 +61,7 @@ def dry_run(prepared: Prepared, out: TextIO) -> int:
     print(f"  runner: {ctx.runner.name} · checks: {shown}", file=out)
     print(f"  prompt file: {request.prompt_file} (written when the loop runs)", file=out)
     print(f"  argv: {shlex.join(argv)}", file=out)
-    if ctx.runner.name == "codex":
+    if ctx.runner.prompt_on_stdin:
         print("  stdin: the prompt below", file=out)
     print(f"  prompt: {len(prompt):,} characters, ~{len(prompt) // CHARS_PER_TOKEN:,} tokens", file=out)
     for note in notes(ctx, state):
@@ -99,9 +97,4 @@ def notes(ctx: LoopContext, state: RuntimeState) -> list[str]:
         found.append(f"the loop would first back off until {when} ({state.backoff_reason})")
     if state.baseline is None and ctx.checks:
         found.append("the checks would run once first, to record the baseline")
-    if ctx.runner.name == "codex":
-        try:
-            find_codex(ctx.settings.codex.binary)
-        except UserError as exc:
-            found.append(str(exc))
-    return found
+    return found + ctx.runner.preflight()
