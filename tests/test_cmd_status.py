@@ -17,6 +17,7 @@ PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 APPROVE = {"control": {"verdict": "approve", "reasons": ["fine"], "next_goal": ""}}
 STATUS_KEYS = {
     "version",
+    "worktree",
     "state",
     "running",
     "summary",

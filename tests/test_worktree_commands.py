@@ -156,3 +156,27 @@ def test_the_loop_prunes_to_keep_runs_as_it_goes(
     assert sorted(p.name for p in (run.state_dir / "runs").iterdir()) == ["00005", "00006", "00007"]
     assert {p.name[:5] for p in (run.state_dir / "prompts").iterdir()} == {"00005", "00006", "00007"}
     assert len((run.state_dir / "logs" / "iterations.jsonl").read_text().splitlines()) > 7  # the journal stays
+
+
+def test_status_history_and_doctor_know_the_worktree_run(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = stepping_run(git_repo, Agent(tmp_path, monkeypatch), 2)
+    wt = run.worktree
+    assert wt is not None
+    capsys.readouterr()
+    assert cli(git_repo, "status") == 0  # no plain loop here: status shows the newest worktree run
+    out = capsys.readouterr().out
+    assert "stopped: max_iterations" in out and f"worktree run {wt.id}: branch {wt.branch}, 2 checkpoint(s)" in out
+    assert main(["status", "--json", "--run", wt.branch, "-w", str(git_repo)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["worktree"]["checkpoints"] == 2 and report["state_dir"] == wt.state_dir
+    assert main(["status", "-w", wt.worktree]) == 0  # from inside the checkout
+    assert f"worktree run {wt.id}" in capsys.readouterr().out
+    assert cli(git_repo, "history") == 0
+    history = capsys.readouterr().out
+    assert [line.split()[0] for line in history.splitlines() if " checkpoint " in line] == ["1", "2"]
+    main(["doctor", "-w", str(git_repo)])
+    assert f"worktree run {wt.id}: branch {wt.branch}; not running, iteration 2" in capsys.readouterr().out
+    assert main(["status", "--run", "no-such-run", "-w", str(git_repo)]) == 1
+    assert "no-such-run: no such worktree run" in capsys.readouterr().err

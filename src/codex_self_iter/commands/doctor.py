@@ -25,6 +25,7 @@ from codex_self_iter.commands.diagnose import (
 )
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import fallback_layout, options_from
+from codex_self_iter.commands.worktree_view import worktree_findings
 from codex_self_iter.config import Settings
 from codex_self_iter.errors import UserError
 from codex_self_iter.options import Prepared, configured_checks, prepare, resolve_workspace
@@ -78,6 +79,7 @@ def diagnose(args: argparse.Namespace) -> list[Finding]:
         hook_finding(binary, workspace) if binary else Finding(WARN, "in-session hook: cannot tell without codex")
     )
     findings += _state_findings(layout)
+    findings += worktree_findings(workspace, settings.isolation)
     return findings
 
 

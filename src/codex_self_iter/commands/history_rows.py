@@ -115,6 +115,10 @@ def _row(record: dict[str, Any]) -> Row | None:
         return Row(number, when, "stopped", outcome, checks=str(record.get("detail") or ""))
     if event == "task_changed":
         return Row(number, when, "task changed", "re-plan for the new task")
+    if event == "checkpoint":
+        return Row(number, when, "checkpoint", f"commit {str(record.get('commit', ''))[:12]}")
+    if event == "rollback":
+        return Row(number, when, "rollback", f"branch back to {str(record.get('commit', ''))[:12]}")
     return _queue_row(record, event, when, number)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from codex_self_iter.checks.report import excerpt_lines
 from codex_self_iter.commands.loop_view import UNKNOWN, LoopView, observe
 from codex_self_iter.commands.target import locate, require_state
+from codex_self_iter.commands.worktree_view import worktree_facts
 from codex_self_iter.loop.reporter import human_duration
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.records import ChecksSummary
@@ -65,6 +66,7 @@ class StatusReport(BaseModel):
     problem: str | None
     workspace: str
     state_dir: str
+    worktree: dict[str, object] | None = None  # a worktree run: id, branch, worktree, base, checkpoints, merged
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -72,6 +74,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     layout = locate(args)
     require_state(layout)
     report = status_report(layout, observe(layout), time.time())
+    report.worktree = worktree_facts(layout.state_dir)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False, default=str))
     else:
@@ -151,6 +154,14 @@ def headline(report: StatusReport, now: float) -> str:
 def print_status(report: StatusReport, out: TextIO) -> None:
     """The human view of a status report."""
     print(f"codex-self-iter: {report.summary}", file=out)
+    if report.worktree:
+        facts = report.worktree
+        merged = " · merged" if facts["merged"] else ""
+        print(
+            f"  worktree run {facts['id']}: branch {facts['branch']}, {facts['checkpoints']} checkpoint(s){merged}",
+            file=out,
+        )
+        print(f"  worktree: {facts['worktree']}", file=out)
     if report.tasks:
         for line in queue_lines(report.tasks):
             print(f"  {line}", file=out)
