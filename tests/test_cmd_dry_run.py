@@ -13,7 +13,7 @@ import pytest
 from filelock import FileLock
 
 from codex_self_iter.cli import main
-from tests.support.loop_harness import Agent, control, fake_template, run_loop_in_process
+from tests.support.loop_harness import Agent, control, fake_template, private_file, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 
@@ -88,8 +88,8 @@ def test_notes_for_stop_file_running_loop_and_backoff(
         json.dumps({"iteration": 4, "goal": "g", "backoff_until": time.time() + 600, "backoff_reason": "no change"})
     )
     (git_repo / ".codex-stop").write_text("")
-    (state / "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         code, out = dry_run(git_repo, capsys)
     assert code == 0
     assert "a STOP sentinel" not in out and ".codex-stop is present" in out

@@ -12,7 +12,7 @@ from filelock import FileLock
 
 from codex_self_iter.cli import COMMANDS, main
 from tests.support.background_loop import cli
-from tests.support.loop_harness import Agent, control, fake_template, run_loop_in_process
+from tests.support.loop_harness import Agent, control, fake_template, private_file, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 
@@ -65,8 +65,8 @@ def test_commands_without_state_fail_with_one_line_as_subprocesses(git_repo: Pat
 def test_detach_while_another_loop_holds_the_lock_exits_4(git_repo: Path) -> None:
     state = git_repo / ".codex-self-iter"
     state.mkdir()
-    (state / "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         done = cli("run", "--detach", "-w", str(git_repo), "--agent-command-template", "true {prompt_file}")
         assert done.returncode == 4
         one_error_line(done.stderr, f"another loop holds the lock (pid {os.getpid()}")

@@ -11,7 +11,7 @@ import pytest
 from filelock import FileLock
 
 from codex_self_iter.cli import main
-from tests.support.loop_harness import Agent, control, run_loop_in_process
+from tests.support.loop_harness import Agent, control, private_file, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 APPROVE = {"control": {"verdict": "approve", "reasons": ["fine"], "next_goal": ""}}
@@ -119,8 +119,8 @@ def test_lock_held_by_a_live_loop_is_running_and_backoff_shows_until_when(
     state = write_status(
         git_repo, state="backing_off", pid=os.getpid(), backoff_until=until, backoff_reason="no change"
     )
-    (state / "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_text(json.dumps({"pid": os.getpid(), "started_at": time.time()}))
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         report = status_json(git_repo, capsys)
         main(["status", "-w", str(git_repo)])
         text = capsys.readouterr().out
@@ -132,8 +132,8 @@ def test_lock_held_but_holder_pid_dead_is_unknown_not_running(
     git_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = write_status(git_repo)
-    (state / "lock-holder.json").write_text(json.dumps({"pid": DEAD_PID, "started_at": time.time()}))
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_text(json.dumps({"pid": DEAD_PID, "started_at": time.time()}))
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         report = status_json(git_repo, capsys)
     assert report["state"] == "unknown" and report["running"] is False
     assert "lock is held" in str(report["problem"])

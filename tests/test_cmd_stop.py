@@ -15,7 +15,7 @@ from filelock import FileLock
 from codex_self_iter.cli import main
 from codex_self_iter.state.stop_request import read_stop_reason
 from tests.support.background_loop import pid_alive
-from tests.support.loop_harness import Agent, control, run_loop_in_process
+from tests.support.loop_harness import Agent, control, private_file, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 IGNORE_TERM = (
@@ -75,8 +75,8 @@ def test_stop_now_signals_the_lock_holder_and_waits(git_repo: Path, capsys: pyte
     target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         state = state_with_status(git_repo, target.pid)
-        (state / "lock-holder.json").write_text(json.dumps({"pid": target.pid, "started_at": time.time()}))
-        with FileLock(str(state / "loop.lock"), timeout=0):
+        private_file(state, "lock-holder.json").write_text(json.dumps({"pid": target.pid, "started_at": time.time()}))
+        with FileLock(str(private_file(state, "loop.lock")), timeout=0):
             assert main(["stop", "--now", "-w", str(git_repo), "--wait", "10"]) == 0
         assert target.wait(timeout=5) == -15  # ended by SIGTERM
         assert f"sent SIGTERM to the loop (pid {target.pid})" in capsys.readouterr().out
@@ -89,8 +89,8 @@ def test_stop_now_reports_a_loop_that_does_not_end_with_exit_2(
     git_repo: Path, sleeper: subprocess.Popen[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = state_with_status(git_repo, sleeper.pid)
-    (state / "lock-holder.json").write_text(json.dumps({"pid": sleeper.pid, "started_at": time.time()}))
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_text(json.dumps({"pid": sleeper.pid, "started_at": time.time()}))
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         assert main(["stop", "--now", "-w", str(git_repo), "--wait", "0.5"]) == 2
     assert "still running after 0.5s" in capsys.readouterr().err
     assert pid_alive(sleeper.pid)

@@ -33,7 +33,7 @@ from tests.support.e2e_loop import (
 from tests.support.e2e_processes import ProcessWatcher
 from tests.support.fake_responses_server import FakeResponsesServer, RecordedRequest
 from tests.support.fake_responses_sse import DEFAULT_USAGE
-from tests.support.loop_harness import FakeTime
+from tests.support.loop_harness import FakeTime, private_file
 
 pytestmark = pytest.mark.codex
 
@@ -234,7 +234,7 @@ def test_a_stalled_model_is_timed_out_and_no_codex_process_survives(loop: CodexL
     names = {seen.name for seen in watcher.seen.values()}
     assert {"node", "codex", "sleep"} <= names, watcher.seen  # the launcher, codex, and the command it started
     assert watcher.survivors() == {}, watcher.seen
-    assert not (run.state_dir / "agent.json").exists()  # nothing left for a later run to clean up
+    assert not private_file(run.state_dir, "agent.json").exists()  # nothing left for a later run to clean up
 
 
 def test_a_resumed_executor_thread_carries_the_previous_turns(loop: CodexLoop) -> None:

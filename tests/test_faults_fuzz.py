@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from codex_self_iter.agent.control import MODELS, parse_control_block, promise_claimed
 from codex_self_iter.agent.kinds import Role
 from codex_self_iter.proc.procinfo import start_ticks as process_start_ticks
+from codex_self_iter.proc.reaped import MARKER_VAR
 from tests.conftest import git
 from tests.support.faults import pid_alive, wait_for
-from tests.support.loop_harness import Agent, control, run_loop_in_process
+from tests.support.loop_harness import Agent, control, private_file, run_loop_in_process
 
 JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50)
 JSON_VALUES = st.recursive(
@@ -223,36 +224,44 @@ def test_corrupt_journal_is_skipped_with_a_warning_and_appended_to_cleanly(
 def test_the_loop_never_ends_a_process_group_agent_json_does_not_prove_is_ours(
     git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    marker = "0123456789abcdef0123456789abcdef"
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)  # no marker in its environment
+    ours = subprocess.Popen(["sleep", "60"], start_new_session=True, env={**os.environ, MARKER_VAR: marker})
     try:
         state = git_repo / ".codex-self-iter"
         state.mkdir()
-        record = state / "agent.json"
+        record = private_file(state, "agent.json")
+        start = process_start_ticks(bystander.pid)
         forged = [
-            {"pid": bystander.pid, "pgid": bystander.pid, "start": "1"},  # a reused pid: start time differs
-            {"pid": os.getpid(), "pgid": os.getpgrp(), "start": process_start_ticks(os.getpid())},  # ourselves
-            {"pgid": 2**70},
-            {"pgid": True},
-            {"pgid": "12"},
+            {"pid": bystander.pid, "pgid": bystander.pid, "start": start},  # the old proof: no marker
+            {"pid": bystander.pid, "pgid": bystander.pid, "start": start, "marker": marker},  # not in its env
+            {"pid": bystander.pid, "pgid": bystander.pid, "start": start, "marker": "x"},
+            {"pid": os.getpid(), "pgid": os.getpgrp(), "start": process_start_ticks(os.getpid()), "marker": marker},
+            {"pgid": 2**70, "marker": marker},
+            {"pgid": True, "marker": marker},
+            {"pgid": "12", "marker": marker},
             ["not", "an", "object"],
         ]
         for data in forged:
             record.write_text(json.dumps(data))
             assert run_loop_in_process(git_repo, {"max_iterations": 1}).exit_code == 2
-            assert bystander.poll() is None and not record.exists()
-        # The positive control: when the record does prove the group is the one a dead loop left, it is ended.
-        record.write_text(
-            json.dumps({"pid": bystander.pid, "pgid": bystander.pid, "start": process_start_ticks(bystander.pid)})
-        )
+            assert bystander.poll() is None and ours.poll() is None and not record.exists()
+        # A record in the state dir (where the agent can write) is not even read.
+        (state / "agent.json").write_text(json.dumps({"pgid": ours.pid, "marker": marker}))
+        assert run_loop_in_process(git_repo, {"max_iterations": 1}).exit_code == 2
+        assert ours.poll() is None
+        # The positive control: the private record names a group whose process carries the call's marker.
+        record.write_text(json.dumps({"pid": ours.pid, "pgid": ours.pid, "marker": marker}))
         capsys.readouterr()
         run_loop_in_process(git_repo, {"max_iterations": 1})
-        assert f"ended agent process group {bystander.pid}" in capsys.readouterr().err
-        assert wait_for(lambda: bystander.poll() is not None, 5)
-        assert bystander.returncode == -signal.SIGTERM
+        assert f"ended agent process group {ours.pid}" in capsys.readouterr().err
+        assert wait_for(lambda: ours.poll() is not None, 5)
+        assert ours.returncode == -signal.SIGTERM and bystander.poll() is None
     finally:
-        if bystander.poll() is None:
-            bystander.kill()
-        bystander.wait()
+        for proc in (bystander, ours):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
     assert not pid_alive(bystander.pid)
 
 
@@ -261,7 +270,7 @@ def test_a_corrupt_lock_holder_file_still_gives_exit_4(git_repo: Path) -> None:
 
     state = git_repo / ".codex-self-iter"
     state.mkdir()
-    (state / "lock-holder.json").write_bytes(b"\xff[[[")
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_bytes(b"\xff[[[")
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         code = main(["--workspace", str(git_repo), "--agent-command-template", "true {prompt_file}"])
     assert code == 4

@@ -101,7 +101,7 @@ def test_kill_9_while_the_agent_hangs_before_agent_json_the_reaper_ends_it(bench
         "--max-iterations", "3", fault="replace:agent.json:1", env={"AGENT_HANG": "planner:1"}, timeout=30
     )
     assert code == KILLED
-    assert not (bench.state_dir / "agent.json").exists()
+    assert not (bench.private_dir / "agent.json").exists()
     # The agent was spawned just before the kill. Unguarded, it would now reach its hang and stay; the reaper
     # ends it (maybe before its first line ran: then it logged nothing and left nothing).
     time.sleep(1.0)
@@ -112,7 +112,7 @@ def test_kill_9_while_the_agent_hangs_before_agent_json_the_reaper_ends_it(bench
 def kill_loop_during_agent_call(bench: LoopBench) -> tuple[dict[str, object], int]:
     loop = bench.start("--max-iterations", "5", env={"AGENT_HANG": "executor:2"})
     assert wait_for(bench.mark.exists, 30), loop.stderr
-    record = bench.state_dir / "agent.json"
+    record = bench.private_dir / "agent.json"
     assert wait_for(record.exists, 10)
     saved = read_json_file(record)
     assert isinstance(saved, dict)
@@ -147,7 +147,7 @@ def test_without_the_call_reaper_the_next_run_ends_the_leftover_agent(bench: Loo
     assert not any(pid_alive(pid) for pid in agent_pids)
     start = next(e for e in reversed(bench.journal()) if e["event"] == "start")
     assert start["pid_group_ended"] == pgid
-    assert not (bench.state_dir / "agent.json").exists()
+    assert not (bench.private_dir / "agent.json").exists()
 
 
 def test_kill_9_during_a_backoff_sleep_then_the_rest_of_the_backoff_is_honoured(bench: LoopBench) -> None:

@@ -50,7 +50,7 @@ def test_signal_ends_the_agent_group_saves_state_and_exits_within_seconds(
     assert runtime["stop_reason"] == reason and runtime["clean_exit"] is True
     assert status["state"] == "stopped" and status["stop_reason"] == reason and status["exit_code"] == exit_code
     assert bench.journal()[-1]["event"] == "stop" and bench.journal()[-1]["reason"] == reason
-    assert not (bench.state_dir / "agent.json").exists()
+    assert not (bench.private_dir / "agent.json").exists()
     assert state_file_problems(bench.state_dir) == []
     if during == "backoff sleep":
         assert runtime["backoff_until"] > time.time()  # the unfinished backoff is kept for the next run
@@ -81,7 +81,7 @@ def test_five_runs_started_at_once_exactly_one_runs_the_others_exit_4(bench: Loo
     assert wait_for(lambda: sum(loop.proc.poll() is not None for loop in loops) == 4, 60)
     losers = [loop for loop in loops if loop.proc.poll() is not None]
     (winner,) = [loop for loop in loops if loop.proc.poll() is None]
-    holder = read_json_file(bench.state_dir / "lock-holder.json")
+    holder = read_json_file(bench.private_dir / "lock-holder.json")
     assert isinstance(holder, dict) and holder["pid"] == winner.proc.pid
     for loop in losers:
         assert loop.proc.returncode == 4, loop.stderr

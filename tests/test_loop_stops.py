@@ -12,7 +12,7 @@ import pytest
 from filelock import FileLock
 
 from codex_self_iter.loop.launch import RunFlags
-from tests.support.loop_harness import Agent, FakeTime, control, run_loop_in_process
+from tests.support.loop_harness import Agent, FakeTime, control, private_file, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 
@@ -76,11 +76,11 @@ def test_second_loop_exits_4_naming_the_holder(git_repo: Path, agent: Agent) -> 
 
     state = git_repo / ".codex-self-iter"
     state.mkdir()
-    (state / "lock-holder.json").write_text(json.dumps({"pid": 4242, "started_at": time.time()}))
-    with FileLock(str(state / "loop.lock"), timeout=0):
+    private_file(state, "lock-holder.json").write_text(json.dumps({"pid": 4242, "started_at": time.time()}))
+    with FileLock(str(private_file(state, "loop.lock")), timeout=0):
         code = main(["--workspace", str(git_repo), "--agent-command-template", "true {prompt_file}"])
     assert code == 4
-    holder = json.loads((state / "lock-holder.json").read_text())
+    holder = json.loads(private_file(state, "lock-holder.json").read_text())
     assert holder["pid"] == 4242  # the holder's record is untouched
 
 

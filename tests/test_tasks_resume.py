@@ -15,7 +15,7 @@ import tomli_w
 
 from codex_self_iter.cli import main
 from tests.support.faults import pid_alive, wait_for
-from tests.support.loop_harness import Agent, control, fake_template, run_loop_in_process
+from tests.support.loop_harness import Agent, control, fake_template, private_file, run_loop_in_process
 from tests.support.task_files import add_tasks, audit, events, plan, queue_state, review
 
 CONFIG = {"max_iterations": 10, "max_iterations_per_task": 4, "checks": [], "heartbeat_sec": 3600}
@@ -78,7 +78,7 @@ def test_kill_9_during_task_2_then_run_resumes_task_2_and_keeps_task_1(
     queue = queue_state(state_dir)
     assert (queue["001"]["state"], queue["002"]["state"], queue["003"]["state"]) == ("done", "in_progress", "pending")
     task_1_done_at = queue["001"]["finished_iteration"]
-    orphan = json.loads((state_dir / "agent.json").read_text())["pgid"]
+    orphan = json.loads(private_file(state_dir, "agent.json").read_text())["pgid"]
 
     run = run_loop_in_process(git_repo, CONFIG)
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import git
 from tests.support.faults import pid_alive, wait_for
-from tests.support.loop_harness import control, fake_template
+from tests.support.loop_harness import control, fake_template, private_file
 from tests.support.repo_snapshot import repo_snapshot
 
 PLAN = {"control": {"next_goal": "write the files", "summary": "plan"}}
@@ -71,7 +71,7 @@ def test_kill_9_mid_run_then_run_again_continues_in_the_same_worktree_and_branch
             loop.wait()
     [state] = state_dirs(git_repo)
     run = record(state)
-    agent = json.loads((state / "agent.json").read_text())  # the killed loop's agent, still sleeping
+    agent = json.loads(private_file(state, "agent.json").read_text())  # the killed loop's agent
     tree = Path(run["worktree"])
     assert (tree / "b.txt").read_text() == "b"  # the interrupted turn's edit, not committed yet
     assert git(tree, "log", "--format=%s", f"{run['base']}..{run['branch']}") == "iteration 1: write the files\n"

@@ -39,7 +39,7 @@ class Settings(BaseModel):
     planner_stop_backoff_sec: float = Field(default=600, ge=0, description="Backoff when the planner says stop.")
     planner_model_hint: str = Field(default="balanced", description="Style hint rendered into the planner prompt.")
     reviewer_model_hint: str = Field(default="strict", description="Style hint rendered into the reviewer prompt.")
-    lock_file_name: str = Field(default="loop.lock", min_length=1, description="Lock file under the state dir.")
+    lock_file_name: str = Field(default="loop.lock", min_length=1, description="Lock file name (private state).")
     completion_promise: str = Field(
         default="DONE", description="Honoured only as a trailing <promise>DONE</promise> tag, as a claim."
     )

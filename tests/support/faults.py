@@ -172,6 +172,13 @@ class LoopBench:
     def state_dir(self) -> Path:
         return self.workspace / ".codex-self-iter"
 
+    @property
+    def private_dir(self) -> Path:
+        """Lock, lock holder and agent.json: loop-private state outside the workspace (HOME is the test's own)."""
+        from tests.support.loop_harness import private_state
+
+        return private_state(self.workspace)
+
     def template(self) -> str:
         return f"{self.agent} {{prompt_file}} {{workspace}} {{role}} {{iteration}}"
 

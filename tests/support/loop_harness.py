@@ -127,3 +127,17 @@ def run_loop_in_process(
         prepared = isolated
     code = run_any(prepared, flags or RunFlags(), time_source.deps(), out)  # the task queue when tasks/ exists
     return Run(code, out.getvalue(), prepared.layout.state_dir, prepared.worktree)
+
+
+def private_state(workspace: Path, state_dir: str = ".codex-self-iter") -> Path:
+    """The loop-private state of a workspace's state dir (lock, lock holder, agent.json), outside the workspace."""
+    from codex_self_iter.state.layout import Layout
+
+    return Layout.create(workspace, "TASK.md", "plan.md", state_dir).private_dir
+
+
+def private_file(state_dir: Path, name: str) -> Path:
+    """A file of the loop-private state of state_dir (its directory created, as a loop would)."""
+    directory = private_state(state_dir.parent, state_dir.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / name

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from codex_self_iter.proc.process import ProcessHandle, group_alive, kill_group
 from codex_self_iter.proc.procinfo import group_members, start_ticks
+from codex_self_iter.proc.reaped import MARKER_VAR
 from codex_self_iter.state.fsio import atomic_write_json, read_json
 
 
 def remember_agent(path: Path, handle: ProcessHandle) -> None:
-    """Record a just-started agent's process group."""
-    atomic_write_json(
-        path, {"pid": handle.pid, "pgid": handle.pgid, "start": start_ticks(handle.pid), "reaper": handle.reaper}
-    )
+    """Record a just-started agent: its group, its reaper, and the marker every process of the call carries."""
+    record = {"pid": handle.pid, "pgid": handle.pgid, "start": start_ticks(handle.pid), "reaper": handle.reaper}
+    atomic_write_json(path, {**record, "marker": handle.marker})
 
 
 def forget_agent(path: Path) -> None:
@@ -25,21 +25,25 @@ def forget_agent(path: Path) -> None:
 
 
 def end_leftover_agent(path: Path) -> int | None:
-    """End the process group a dead loop left behind; returns its pgid when something was ended."""
+    """End the process group a dead loop left behind; returns its pgid when something was ended.
+
+    The record lives in private state, and still proves nothing by itself: a group is ended only when one of its
+    processes carries the call's marker in its environment (so a reused pid or a forged record ends nothing).
+    """
     data = read_json(path)
     forget_agent(path)
     if not isinstance(data, dict) or not _is_pid(data.get("pgid")):
         return None
-    pgid = int(data["pgid"])
-    pid = int(data["pid"]) if _is_pid(data.get("pid")) else pgid
-    if pgid == os.getpgrp():
+    marker = data.get("marker")
+    if not isinstance(marker, str) or len(marker) < 16:
         return None
-    leader_same = pid == pgid and data.get("start") is not None and start_ticks(pid) == data.get("start")
-    # Only a group whose leader is provably the same process, or a leaderless group we still own, is ended.
-    if leader_same or (start_ticks(pid) is None and group_alive(pgid) and _owned(pgid)):
-        kill_group(pgid)
-        return pgid
-    return None
+    ended: int | None = None
+    groups = [int(data["pgid"])] + ([int(data["reaper"])] if _is_pid(data.get("reaper")) else [])
+    for pgid in groups:
+        if pgid != os.getpgrp() and group_alive(pgid) and _carries(pgid, marker):
+            kill_group(pgid)
+            ended = ended or pgid
+    return ended
 
 
 def _is_pid(value: object) -> bool:
@@ -47,10 +51,12 @@ def _is_pid(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 < value < 2**31
 
 
-def _owned(pgid: int) -> bool:
+def _carries(pgid: int, marker: str) -> bool:
+    needle = f"{MARKER_VAR}={marker}".encode()
     for entry, _ in group_members(pgid):
         try:
-            return entry.stat().st_uid == os.getuid()
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                return True
         except OSError:
             continue
     return False

@@ -50,6 +50,7 @@ class ProcessHandle:
     pid: int
     pgid: int
     reaper: int = 0
+    marker: str = ""  # the value of CODEX_SELF_ITER_CALL in the environment of everything the call started
 
 
 def kill_group(
@@ -126,7 +127,7 @@ def run_process(
     timed_out = cancelled = False
     try:
         if on_start is not None:
-            on_start(ProcessHandle(spawned.agent_pid, spawned.agent_pid, proc.pid))
+            on_start(ProcessHandle(spawned.agent_pid, spawned.agent_pid, proc.pid, spawned.marker))
         timed_out, cancelled = _supervise(pipes, started, timeout_sec, cancel, on_tick, tick_sec)
     finally:
         # The reaper ends the command's whole tree (also what left its group) when it exits by itself, when it

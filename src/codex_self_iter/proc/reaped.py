@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import select
 import subprocess
 import sys
@@ -18,6 +19,7 @@ REAPER = Path(call_reaper.__file__)
 REAPER_GRACE_SEC = 3.0  # inside the reaper: TERM, then KILL after this long
 REAPER_WAIT_SEC = REAPER_GRACE_SEC + call_reaper.KILL_ROUNDS_SEC + 1.0  # the loop's patience with the reaper itself
 START_WAIT_SEC = 20.0
+MARKER_VAR = "CODEX_SELF_ITER_CALL"  # in the environment of the call and of everything it starts
 
 
 @dataclass
@@ -27,6 +29,7 @@ class ReapedCall:
     proc: subprocess.Popen[bytes]
     agent_pid: int
     control_fd: int | None
+    marker: str = ""
 
     def release(self) -> None:
         """Close our end of the control pipe: the reaper ends the tree now if the command still runs."""
@@ -38,6 +41,8 @@ class ReapedCall:
 
 def spawn_reaped(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None, stdin: bool) -> ReapedCall | str:
     """The running call, or why the command could not start (OSError when the reaper itself cannot)."""
+    marker = secrets.token_hex(16)
+    full_env = {**(os.environ if env is None else env), MARKER_VAR: marker}
     control_r, control_w = os.pipe()  # not inherited by anything else the loop starts
     report_r, report_w = os.pipe()
     reaper = [sys.executable, "-I", "-S", str(REAPER), str(control_r), str(report_w), str(REAPER_GRACE_SEC)]
@@ -45,7 +50,7 @@ def spawn_reaped(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None, 
         proc = subprocess.Popen(
             [*reaper, "--", *argv],
             cwd=cwd,
-            env=dict(env) if env is not None else None,
+            env=full_env,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -61,7 +66,7 @@ def spawn_reaped(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None, 
         os.close(report_w)
     report = _read_report(report_r)
     if report.startswith("ok "):
-        return ReapedCall(proc, int(report.split()[1]), control_w)
+        return ReapedCall(proc, int(report.split()[1]), control_w, marker)
     os.close(control_w)
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ class Layout:
     stop_file: Path
     global_stop_file: Path
     lock_file: Path
+    private_dir: Path
     context_file: Path | None = None  # the whole objective, shown beside a queued task's own file
 
     @classmethod
@@ -53,6 +55,7 @@ class Layout:
             check_plain_name(key, name)
         state = state_dir_path(workspace, state_dir)
         guard_tree(state, workspace if workspace in state.parents else state.parent)
+        private = private_dir_for(state)
         return cls(
             workspace=workspace,
             task_file=workspace / task_file,
@@ -60,7 +63,8 @@ class Layout:
             state_dir=state,
             stop_file=state / stop_file_name,
             global_stop_file=workspace / global_stop_file_name,
-            lock_file=state / lock_file_name,
+            lock_file=private / lock_file_name,
+            private_dir=private,
         )
 
     @property
@@ -100,13 +104,23 @@ class Layout:
 
     @property
     def holder_file(self) -> Path:
-        """Who holds the lock (pid, start time), for the message a second loop prints."""
-        return self.state_dir / "lock-holder.json"
+        """Who holds the lock (pid, start time), for the message a second loop prints (private state)."""
+        return self.private_dir / "lock-holder.json"
 
     @property
     def agent_file(self) -> Path:
-        """The running agent's process group, so a later run can end one a killed loop left behind."""
-        return self.state_dir / "agent.json"
+        """The running agent's process group and marker, so a later run can end what a killed loop left (private)."""
+        return self.private_dir / "agent.json"
+
+    @property
+    def stop_latch(self) -> Path:
+        """A stop request the loop has seen or `stop` has sent: deleting the STOP file does not undo it (private)."""
+        return self.private_dir / "stop.json"
+
+    @property
+    def config_record(self) -> Path:
+        """The config file a run started with, and whether it changed while the run went on (private)."""
+        return self.private_dir / "config.json"
 
     @property
     def protected_file(self) -> Path:
@@ -152,3 +166,15 @@ def state_dir_path(workspace: Path, state_dir: str) -> Path:
     if workspace in lexical.parents:
         return lexical
     return lexical.parent.resolve() / lexical.name
+
+
+def private_state_root() -> Path:
+    """$XDG_STATE_HOME/codex-self-iter, else ~/.local/state/codex-self-iter: where the agent's workspace is not."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
+    return root / "codex-self-iter"
+
+
+def private_dir_for(state_dir: Path) -> Path:
+    """The loop-private state of one state dir, keyed by its path (so `rm -rf` of the state dir keeps the lock)."""
+    return private_state_root() / hashlib.sha256(str(state_dir).encode("utf-8", "surrogateescape")).hexdigest()[:20]
