@@ -104,7 +104,7 @@ def test_six_repositories_three_at_a_time_each_on_its_own_branch_and_a_failure_s
         row = rows[f"{number:02d}-{name}"]
         assert row["starts"] == 1
         branch = row["branch"]
-        assert branch.startswith("codex-self-iter/fleet-") and branch.endswith(f"-{number:02d}-{name}")
+        assert branch.startswith(f"codex-self-iter/{name}-")  # `run --worktree`: a branch from the task's title
         assert git(repos / name, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"  # the user's tree untouched
         assert git(repos / name, "status", "--porcelain") == ""
         if name == "bad":
@@ -147,7 +147,7 @@ def test_fleet_stop_now_ends_every_loop_and_every_agent_process_group(
             if not (tmp_path / ".codex-self-iter-fleet" / "fleet.json").exists():
                 return None
             rows = [row for row in fleet_json(tmp_path)["loops"] if row["state"] == "running"]
-            files = [Path(row["state_dir"], "status.json") for row in rows]
+            files = [Path(row["state_dir"], "status.json") for row in rows if row["state_dir"]]
             pids = [json.loads(path.read_text()).get("agent_pid") for path in files if path.exists()]
             executors = [pid for pid in pids if isinstance(pid, int)]
             calls = sum(1 for n in "abcd" for c in agent_calls(repos, n) if c["role"] == "executor")
@@ -247,8 +247,8 @@ def test_the_fleet_budget_stops_new_starts_and_the_running_loops(tmp_path: Path)
             "not started: fleet_budget",
         )
     argvs = [json.loads(line)["argv"] for line in log.read_text().splitlines()]
-    workspaces = {Path(argv[argv.index("-C") + 1]).parent.name for argv in argvs}
-    assert workspaces == {"01-a", "02-b"}  # codex never ran for c or d
+    workspaces = {Path(argv[argv.index("-C") + 1]).parents[3].name for argv in argvs}  # <repo>/.git/codex-self-iter/…
+    assert workspaces == {"a", "b"}  # codex never ran for c or d
 
 
 def test_bad_specs_get_one_line_each(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Starting one loop of a fleet as its own OS process, on its own branch in its own git worktree."""
+"""Starting one loop of a fleet as its own OS process: `run --worktree`, its own branch, worktree and state dir."""
 
 from __future__ import annotations
 
@@ -18,44 +18,22 @@ from codex_self_iter.fleet.record import FleetRecord, LoopRecord
 from codex_self_iter.options import DEFAULT_CONFIG_NAME
 from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, atomic_write_text, make_private_dir
 from codex_self_iter.state.layout import Layout
-from codex_self_iter.workspace.git import run_git
+from codex_self_iter.state.snapshot import read_snapshot
+from codex_self_iter.workspace.runs import list_runs, open_repo
 
-BRANCH_PREFIX = "codex-self-iter/fleet-"
 NO_QUEUE = ".codex-self-iter-fleet-single-task"  # a tasks_dir that does not exist: `run` takes --task-file alone
+FOUND_SLACK_SEC = 5.0  # a run record older than the loop's first start (minus this) is not the loop's
 
 
 def loop_dir(fleet_dir: Path, loop: LoopRecord) -> Path:
-    """Everything the fleet keeps of one loop: its output log, and its worktree and state dir."""
+    """What the fleet itself keeps of one loop: its output log (and its config, for a single task)."""
     return fleet_dir / "loops" / loop.id
 
 
-def place(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> None:
-    """Fix where the loop lives (once): a worktree on a new branch, a state dir, a log — all outside the repo."""
-    if loop.workspace:
-        return
-    home = loop_dir(fleet_dir, loop)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(fleet.created_at))
-    loop.branch = f"{BRANCH_PREFIX}{stamp}-{loop.id}"
-    loop.workspace = str(home / "worktree")
-    loop.state_dir = str(home / "state")
-    loop.log = str(home / "output.log")
-
-
-def ensure_worktree(loop: LoopRecord) -> None:
-    """Create the loop's worktree and branch from the repository's HEAD unless a previous start did."""
-    workspace = Path(loop.workspace)
-    if (workspace / ".git").exists():
-        return
-    make_private_dir(workspace.parent)
-    done = run_git(Path(loop.repo), ["worktree", "add", "--quiet", "-b", loop.branch, str(workspace), "HEAD"])
-    if done.code != 0:
-        raise UserError(f"{loop.repo}: cannot create the worktree for {loop.id}: {done.error()}")
-
-
 def loop_argv(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> list[str]:
-    """`python -m codex_self_iter run` for this loop: its workspace, state dir, task and the fleet's options."""
-    argv = [sys.executable, "-m", "codex_self_iter", "run", "--workspace", loop.workspace]
-    argv += ["--state-dir", loop.state_dir, "--clear-stop"]  # a STOP the fleet wrote earlier does not count now
+    """`python -m codex_self_iter run --worktree`: a new worktree run the first time, then that same run again."""
+    argv = [sys.executable, "-m", "codex_self_iter", "run", "--workspace", loop.repo, "--worktree", "--clear-stop"]
+    argv += ["--run", loop.run_id] if loop.run_id else ["--fresh"]  # --fresh: never continue another loop's run
     options = fleet.options
     config = options.config
     if loop.task:
@@ -72,7 +50,7 @@ def loop_argv(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> list[str
 
 def single_task_config(fleet_dir: Path, loop: LoopRecord, config: str | None) -> Path:
     """The loop's config with the task queue off, so `run` works on the one task file this loop was given."""
-    source = Path(config) if config else Path(loop.workspace) / DEFAULT_CONFIG_NAME
+    source = Path(config) if config else Path(loop.repo) / DEFAULT_CONFIG_NAME
     table = {**load_config(source if source.is_file() else None), "tasks_dir": NO_QUEUE}
     path = loop_dir(fleet_dir, loop) / "config.toml"
     atomic_write_text(path, tomli_w.dumps(table))
@@ -81,45 +59,43 @@ def single_task_config(fleet_dir: Path, loop: LoopRecord, config: str | None) ->
 
 def start(fleet_dir: Path, fleet: FleetRecord, loop: LoopRecord) -> subprocess.Popen[bytes]:
     """Start the loop in its own session (a terminal's Ctrl-C reaches the fleet, which stops the loops)."""
-    place(fleet_dir, fleet, loop)
-    ensure_worktree(loop)
-    log_path = Path(loop.log)
-    make_private_dir(log_path.parent)
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    loop.log = loop.log or str(loop_dir(fleet_dir, loop) / "output.log")
+    argv = loop_argv(fleet_dir, fleet, loop)
+    make_private_dir(Path(loop.log).parent)
+    fd = os.open(loop.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "ab") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} fleet start {loop.starts + 1}\n".encode())
         log.flush()
         return subprocess.Popen(
-            loop_argv(fleet_dir, fleet, loop),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=loop.workspace,
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=loop.repo
         )
 
 
-def ask_to_stop(loop: LoopRecord, reason: str) -> None:
+def find_run(loop: LoopRecord) -> bool:
+    """Learn which worktree run the loop's process made (its status.json names the pid); True once known."""
+    if loop.run_id:
+        return True
+    if loop.pid is None or not loop.spans:
+        return False
+    try:
+        runs = list_runs(open_repo(Path(loop.repo)))
+    except UserError:
+        return False
+    for run in reversed(runs):
+        if run.created_at < loop.spans[0][0] - FOUND_SLACK_SEC:
+            break
+        snapshot = read_snapshot(Path(run.state_dir) / "status.json")[0]
+        if snapshot is not None and snapshot.pid == loop.pid:
+            loop.run_id, loop.branch = run.id, run.branch
+            loop.workspace, loop.state_dir = str(run.workspace), run.state_dir
+            return True
+    return False
+
+
+def ask_to_stop(loop: LoopRecord, reason: str) -> bool:
     """Write the loop's own STOP sentinel: it stops before its next agent call (exit 5), its state kept."""
-    if loop.state_dir:
-        with contextlib.suppress(UserError):
-            write_stop_file(Layout.create(Path(loop.workspace), "TASK.md", "plan.md", loop.state_dir), reason)
-
-
-def commit_work(loop: LoopRecord) -> str | None:
-    """Commit what the loop left in its worktree onto its branch; the commit, or None when nothing changed."""
-    workspace = loop.workspace
-    if not workspace or not (Path(workspace) / ".git").exists() or not _git(workspace, "status", "--porcelain"):
-        return None
-    identity: list[str] = []
-    if not _git(workspace, "config", "user.email"):
-        identity = ["-c", "user.name=codex-self-iter", "-c", "user.email=codex-self-iter@localhost"]
-    _git(workspace, "add", "-A")
-    message = f"codex-self-iter fleet: {loop.id} {loop.state} ({loop.stop_reason or 'no stop reason'})"
-    _git(workspace, *identity, "commit", "--quiet", "--no-verify", "-m", message)
-    return _git(workspace, "rev-parse", "HEAD") or None
-
-
-def _git(workspace: str, *args: str) -> str:
-    done = run_git(Path(workspace), list(args))
-    return done.text().strip() if done.code == 0 else ""
+    if not loop.state_dir:
+        return False
+    with contextlib.suppress(UserError):
+        write_stop_file(Layout.create(Path(loop.workspace), "TASK.md", "plan.md", loop.state_dir), reason)
+    return True

@@ -13,14 +13,21 @@ from types import FrameType
 from typing import TextIO
 
 from codex_self_iter.errors import UserError
-from codex_self_iter.fleet.launch import ask_to_stop, commit_work, start
+from codex_self_iter.fleet.launch import ask_to_stop, find_run, start
 from codex_self_iter.fleet.observe import outcome_state, read_status, still_running
-from codex_self_iter.fleet.record import FINISHED, FleetRecord, LoopRecord, save_fleet
+from codex_self_iter.fleet.record import FleetRecord, LoopRecord, save_fleet
 from codex_self_iter.outcome import EXIT_AGENT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_STOP
 from codex_self_iter.proc.procinfo import start_ticks
 
 POLL_SEC = 0.1
 KILL_AFTER_SEC = 30.0  # a loop told to stop now that is still alive then is killed (its next run ends its agent)
+
+
+def recorded_exit(loop: LoopRecord) -> int | None:
+    """The exit code a loop that is gone wrote into its status.json; None when it died without writing one."""
+    find_run(loop)
+    status = read_status(loop)
+    return status.exit_code if status.state not in ("running", "starting", "backing_off") else None
 
 
 class Pool:
@@ -67,8 +74,7 @@ class Pool:
             if still_running(loop):
                 self._say(f"{loop.id} is still running from before (pid {loop.pid}); watching it")
             else:
-                status = read_status(loop)
-                self._finish(loop, status.exit_code if status.state not in ("running", "starting") else None)
+                self._finish(loop, recorded_exit(loop))
         for loop in self.fleet.loops:
             if loop.state in ("interrupted", "skipped"):
                 loop.state, loop.note = "queued", ""
@@ -110,11 +116,11 @@ class Pool:
                     del self.procs[loop.id]
                     self._finish(loop, code)
             elif not still_running(loop):  # adopted from a crashed fleet: its exit code is in its status.json
-                status = read_status(loop)
-                self._finish(loop, status.exit_code if status.state not in ("running", "starting") else None)
+                self._finish(loop, recorded_exit(loop))
 
     def _finish(self, loop: LoopRecord, code: int | None) -> None:
         now = self.clock()
+        find_run(loop)
         status = read_status(loop)
         loop.state, loop.exit_code, loop.pid, loop.pid_start = outcome_state(code), code, None, None
         loop.stop_reason = status.stop_reason if status.exit_code == code else None
@@ -123,14 +129,17 @@ class Pool:
         if loop.spans and not loop.spans[-1][1]:
             loop.spans[-1][1] = now
         took = now - loop.spans[-1][0] if loop.spans else 0.0
-        if loop.state in FINISHED:
-            commit_work(loop)
         self._say(f"{loop.id} {loop.state}: {loop.stop_reason or '?'} (exit {code}) after {took:.1f}s")
         self._save()
 
     def _account(self) -> None:
         """Refresh the running loops' totals; once the fleet's budget is spent, start no more and stop the rest."""
         for loop in self._running():
+            known = bool(loop.run_id)
+            if not find_run(loop):
+                continue
+            if not known:
+                self._save()  # a fleet killed from now on still knows which run to continue
             status = read_status(loop)
             loop.iteration, loop.tokens, loop.cost_usd = status.iteration, status.tokens, status.cost_usd
         budget = self.fleet.budget
@@ -151,9 +160,8 @@ class Pool:
     def _stop_running(self) -> None:
         now = self.clock()
         for loop in self._running():
-            if loop.id not in self.asked_to_stop:
+            if loop.id not in self.asked_to_stop and ask_to_stop(loop, f"the fleet stops ({self.halt})"):
                 self.asked_to_stop.add(loop.id)
-                ask_to_stop(loop, f"the fleet stops ({self.halt})")
             if self.halt in ("signal", "interrupted") and self.terminated_at is None:
                 self._signal(loop, signal.SIGTERM)
         if self.halt in ("signal", "interrupted") and self.terminated_at is None:

@@ -25,6 +25,8 @@ class LoopRecord(BaseModel):
     repo: str
     task: str | None = None
     state: LoopState = "queued"
+    run_id: str | None = None
+    """The loop's worktree run (`run --worktree --run <id>` continues it), known once its process made it."""
     workspace: str = ""
     state_dir: str = ""
     branch: str = ""
