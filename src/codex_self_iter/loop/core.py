@@ -37,7 +37,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
     try:
         while stop is None:
             guard.watch(ctx.journal, ctx.reporter, state.iteration)
-            stop = _before_call(ctx, state)
+            stop = before_call(ctx, state)
             if stop is not None:
                 break
             if state.backoff_until > ctx.deps.clock():
@@ -56,8 +56,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
             write_status(ctx, state, Phase.CRASHED)
     assert stop is not None
     guard.watch(ctx.journal, ctx.reporter, state.iteration)
-    _finish(ctx, state, stop)
-    return LoopResult(stop.reason, stop.detail, exit_code_for(stop.reason))
+    return finish(ctx, state, stop)
 
 
 def _iterate(ctx: LoopContext, state: RuntimeState) -> gates.Decision:
@@ -115,7 +114,8 @@ def _schedule(ctx: LoopContext, state: RuntimeState, backoff: gates.Backoff) -> 
     return None
 
 
-def _before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+def before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+    """A stop the user asked for, or a spent budget: checked before every agent call."""
     pending = ctx.signals.pending()
     if pending is not None:
         return gates.stop_requested(pending)
@@ -149,7 +149,8 @@ def _save(ctx: LoopContext, state: RuntimeState, phase: Phase) -> None:
         ctx.checkpoints.remember(state.iteration, state.model_dump(mode="json"))
 
 
-def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> None:
+def finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> LoopResult:
+    """Record how the run ended: runtime.json, then status.json, then the journal's stop line."""
     state.stop_reason = stop.reason
     state.clean_exit = True
     code = exit_code_for(stop.reason)
@@ -158,3 +159,4 @@ def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> None:
     phase = Phase.COMPLETE if stop.reason is StopReason.COMPLETE else Phase.STOPPED
     write_status(ctx, state, phase, exit_code=code, detail=stop.detail)
     ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)
+    return LoopResult(stop.reason, stop.detail, code)

@@ -9,9 +9,9 @@ from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.calls import call_role
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.core import before_call
 from codex_self_iter.loop.steps import DIFF_FILE_CHARS, failure_decision
 from codex_self_iter.loop.success import run_project_checks
-from codex_self_iter.outcome import StopReason
 from codex_self_iter.prompts.render import INPUT_MAX_CHARS, bounded, render
 from codex_self_iter.prompts.roles import DIFF_PROMPT_CHARS, checks_text
 from codex_self_iter.state.fsio import atomic_write_text
@@ -28,7 +28,7 @@ def final_audit(
     ctx: LoopContext, state: RuntimeState, queue: QueueState, files: list[TaskFile], tasks_dir: Path
 ) -> gates.Stop | None:
     """Audit the whole run: Stop(COMPLETE) on approval, None when follow-up tasks were added, else a Stop."""
-    before = _before_audit(ctx, state)
+    before = before_call(ctx, state)
     if before is not None:
         return before
     iteration = state.iteration + 1
@@ -43,8 +43,8 @@ def final_audit(
         decision = failure_decision(ctx, state, outcome)
         if isinstance(decision, gates.Stop):
             return decision
-        return gates.Stop(
-            StopReason.AGENT_FAILURE, f"the final audit gave no verdict ({outcome.error}); `run` audits again"
+        return gates.stop_on(
+            gates.Event.AUDIT_UNANSWERED, f"the final audit gave no verdict ({outcome.error}); `run` audits again"
         )
     state.streaks = gates.count(state.streaks, gates.Event.ANSWERED)
     verdict = outcome.block
@@ -74,11 +74,11 @@ def final_audit(
     )
     if approved:
         state.completed = True
-        return gates.Stop(StopReason.COMPLETE, "every task is verified and the final audit approved")
+        return gates.stop_on(gates.Event.VERIFIED, "every task is verified and the final audit approved")
     if queue.audit.rounds >= ctx.settings.max_followups:
         reasons = "; ".join([*verdict.reasons, *(gap.title for gap in gaps)])[:300]
-        return gates.Stop(
-            StopReason.AUDIT_REJECTED,
+        return gates.stop_on(
+            gates.Event.AUDIT_GAPS_LEFT,
             f"the final audit still finds gaps after {queue.audit.rounds} follow-up round(s) "
             f"(max_followups={ctx.settings.max_followups}): {reasons}",
         )
@@ -91,19 +91,6 @@ def final_audit(
     ctx.journal.record("audit_followups", iteration=iteration, files=added, round=queue.audit.rounds)
     ctx.reporter.info(f"final audit: {len(added)} gap(s); added follow-up task(s): {', '.join(added)}")
     return None
-
-
-def _before_audit(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
-    pending = ctx.signals.pending()
-    if pending is not None:
-        return gates.stop_requested(pending)
-    spent = gates.Spent(
-        iterations=state.iteration - state.run_first_iteration,
-        tokens=state.totals.tokens - state.run_first_tokens,
-        seconds=ctx.deps.clock() - ctx.started_at,
-    )
-    budget = gates.budget_gate(spent, ctx.settings)
-    return budget if isinstance(budget, gates.Stop) else None
 
 
 def _prompt(ctx: LoopContext, state: RuntimeState, queue: QueueState, diff: str) -> str:

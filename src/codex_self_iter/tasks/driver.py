@@ -9,13 +9,13 @@ from typing import TextIO
 from codex_self_iter.errors import UserError
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.context import Deps, LoopContext
-from codex_self_iter.loop.core import LoopResult
+from codex_self_iter.loop.core import LoopResult, finish
 from codex_self_iter.loop.launch import RunFlags, open_session, print_end, run_session
 from codex_self_iter.loop.summary import print_summary
 from codex_self_iter.options import Prepared
-from codex_self_iter.outcome import StopReason, exit_code_for
+from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.fsio import read_json
-from codex_self_iter.state.runtime import RuntimeState, save_runtime
+from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.tasks.audit import final_audit
@@ -63,7 +63,7 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
         try:
             files = _refresh(ctx, state, queue, folder, verified)
         except UserError as exc:
-            return _finish(ctx, state, gates.Stop(StopReason.BAD_INPUT, str(exc)))
+            return finish(ctx, state, gates.stop_on(gates.Event.BAD_INPUT, str(exc)))
         verified = None
         record = queue.next_task(skipped)
         if record is None:
@@ -71,7 +71,7 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
             save_queue(ctx.layout.queue_file, queue)
             if stop is None:
                 continue
-            return _finish(ctx, state, stop)
+            return finish(ctx, state, stop)
         task = next(t for t in files if t.id == record.id)
         result = run_task(ctx, state, queue, record, task)
         if result.reason is StopReason.COMPLETE:
@@ -115,13 +115,13 @@ def _after_last_task(
     blocked = [t.id for t in queue.tasks if t.state == "blocked"]
     if skipped or blocked:
         names = ", ".join(blocked)
-        return gates.Stop(StopReason.AGENT_BLOCKED, f"task(s) {names} blocked; the other tasks are done")
+        return gates.stop_on(gates.Event.TASKS_BLOCKED, f"task(s) {names} blocked; the other tasks are done")
     if queue.audit.verdict == "approve":
         state.completed = True
-        return gates.Stop(StopReason.COMPLETE, "every task is verified and the final audit approved earlier")
+        return gates.stop_on(gates.Event.VERIFIED, "every task is verified and the final audit approved earlier")
     if not ctx.settings.reviewer:
         state.completed = True
-        return gates.Stop(StopReason.COMPLETE, "every task is verified (reviewer off: no final audit)")
+        return gates.stop_on(gates.Event.VERIFIED, "every task is verified (reviewer off: no final audit)")
     return final_audit(ctx, state, queue, files, folder)
 
 
@@ -134,21 +134,6 @@ def _mark(ctx: LoopContext, state: RuntimeState, queue: QueueState, task_id: str
     save_queue(ctx.layout.queue_file, queue)
     ctx.journal.record(f"task_{record.state}", task=task_id, iteration=state.iteration, outcome=outcome)
     ctx.reporter.info(f"task {task_id} {record.state}: {outcome}")
-
-
-def _finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> LoopResult:
-    state.stop_reason, state.clean_exit = stop.reason, True
-    code = exit_code_for(stop.reason)
-    save_runtime(ctx.layout.runtime_file, state)
-    write_status(
-        ctx,
-        state,
-        Phase.COMPLETE if stop.reason is StopReason.COMPLETE else Phase.STOPPED,
-        exit_code=code,
-        detail=stop.detail,
-    )
-    ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)
-    return LoopResult(stop.reason, stop.detail, code)
 
 
 def print_queue(queue: QueueState, out: TextIO) -> None:
