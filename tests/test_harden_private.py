@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
+import pytest
+import tomli_w
+
+from codex_self_iter.cli import main
 from tests.support.faults import LoopBench, wait_for
+from tests.support.loop_harness import Agent, control, fake_template
 
 # The executor deletes the whole state dir (lock file included, were it there), then hangs.
 RM_RF_SH = r"""#!/bin/sh
@@ -29,3 +35,29 @@ def test_rm_rf_of_the_state_dir_does_not_let_a_second_loop_in(bench: LoopBench) 
     assert str(bench.private_dir) in second.stderr and str(bench.workspace) not in second.stderr.split(":")[0]
     first.proc.send_signal(signal.SIGTERM)
     assert first.wait(15) == 5
+
+
+def test_a_template_the_agent_wrote_into_the_config_does_not_run_without_accept_config(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    config = git_repo / "codex-self-iter.toml"
+    config.write_text(tomli_w.dumps({"agent_command_template": fake_template(), "checks": [], "reviewer": False}))
+    evil = tomli_w.dumps({"agent_command_template": f"touch {marks}/pwned {{prompt_file}}", "checks": []})
+    agent = Agent(tmp_path, monkeypatch).on("planner", [{"control": {"next_goal": "work", "summary": "plan"}}])
+    agent.on("executor", [{"write": str(config), "content": evil}, {"control": control("continue", "more")}])
+    argv = ["--workspace", str(git_repo), "--max-iterations", "1", "--quiet"]
+
+    assert main(argv) == 2
+    assert "changed during the run" in capsys.readouterr().err
+    assert main(argv) == 1
+    said = capsys.readouterr().err
+    assert "changed while the previous run was going" in said and "--accept-config" in said
+    assert f'+agent_command_template = "touch {marks}/pwned {{prompt_file}}"' in said  # the change is shown
+    assert main(argv) == 1  # still refused: nothing was accepted
+    capsys.readouterr()
+    assert not (marks / "pwned").exists()
+
+    main([*argv, "--accept-config"])  # the user looked and accepted: now it is the config
+    assert (marks / "pwned").exists()

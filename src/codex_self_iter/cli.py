@@ -47,6 +47,9 @@ def _run_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", default=None, help="print only the final summary")
     parser.add_argument("--clear-stop", action="store_true", help="remove a STOP sentinel left from before and run")
     parser.add_argument("--fresh", action="store_true", help="set aside runtime.json and start from fresh counters")
+    parser.add_argument(
+        "--accept-config", action="store_true", help="use a config file that changed while the previous run went on"
+    )
     parser.add_argument("--dry-run", action="store_true", help="render the next prompts and argv; call nothing")
     parser.add_argument(
         "--continue-on-blocked",

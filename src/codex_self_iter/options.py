@@ -106,3 +106,8 @@ def configured_checks(settings: Settings, workspace: Path) -> tuple[list[CheckSp
     if not specs:
         return [], "none detected"
     return specs, "detected: " + "; ".join(spec.source for spec in specs)
+
+
+def watched_config(prepared: Prepared) -> Path:
+    """The config file a run uses, or the one it would pick up next time (<workspace>/codex-self-iter.toml)."""
+    return prepared.config_path or prepared.layout.workspace / DEFAULT_CONFIG_NAME

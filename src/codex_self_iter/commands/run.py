@@ -42,4 +42,4 @@ def cmd_run(args: argparse.Namespace) -> int:
         return detach(prepared, argv, args.clear_stop, sys.stdout)
     from codex_self_iter.tasks.driver import run
 
-    return run(prepared, RunFlags(clear_stop=args.clear_stop, fresh=args.fresh))
+    return run(prepared, RunFlags(clear_stop=args.clear_stop, fresh=args.fresh, accept_config=args.accept_config))

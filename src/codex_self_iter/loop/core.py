@@ -11,6 +11,7 @@ from codex_self_iter.loop.config_pin import ConfigGuard
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.next_call import next_call
 from codex_self_iter.loop.steps import execute, plan
+from codex_self_iter.options import DEFAULT_CONFIG_NAME
 from codex_self_iter.outcome import StopReason, exit_code_for
 from codex_self_iter.state.retention import prune
 from codex_self_iter.state.runtime import RuntimeState, save_runtime
@@ -33,7 +34,8 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
     """Iterate until a gate, a budget, the user or a verified success stops the loop."""
     stop: gates.Stop | None = None
     crashed = True
-    guard = ConfigGuard.start(ctx.config_path, ctx.checks)
+    watched = ctx.config_path or ctx.layout.workspace / DEFAULT_CONFIG_NAME
+    guard = ConfigGuard.start(watched, ctx.checks, ctx.layout.config_record)
     try:
         while stop is None:
             guard.watch(ctx.journal, ctx.reporter, state.iteration)

@@ -12,13 +12,14 @@ from typing import TextIO
 from codex_self_iter.agent.runners import make_runner
 from codex_self_iter.agent.types import AgentRunner
 from codex_self_iter.errors import OutputClosed, UserError
+from codex_self_iter.loop.config_pin import pin_config
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.core import run_loop
 from codex_self_iter.loop.protect import record_snapshot
 from codex_self_iter.loop.reporter import Reporter
 from codex_self_iter.loop.success import run_project_checks
 from codex_self_iter.loop.summary import print_summary
-from codex_self_iter.options import Prepared, configured_checks
+from codex_self_iter.options import Prepared, configured_checks, watched_config
 from codex_self_iter.proc.orphans import end_leftover_agent
 from codex_self_iter.state.fsio import make_private_dir, remove_stale_temp_files
 from codex_self_iter.state.journal import Journal
@@ -41,6 +42,7 @@ class RunFlags:
 
     clear_stop: bool = False
     fresh: bool = False
+    accept_config: bool = False
 
 
 def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, dry_run: bool = False) -> LoopContext:
@@ -99,6 +101,7 @@ def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tu
     except OSError as exc:
         raise UserError(f"{layout.state_dir}: cannot create the state dir ({exc.strerror}); check permissions") from exc
     with LoopLock(layout.lock_file, layout.holder_file):
+        pin_config(layout.config_record, watched_config(prepared), flags.accept_config)
         exclude_state_dir(layout.workspace, layout.state_dir)
         ended = end_leftover_agent(layout.agent_file)
         # Only the lock holder may clean up: nobody else is writing these directories now.
