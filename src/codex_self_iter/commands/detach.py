@@ -85,7 +85,11 @@ def _past_startup(layout: Layout, pid: int) -> bool:
 def _announce(prepared: Prepared, pid: int, started: bool, out: TextIO) -> None:
     layout = prepared.layout
     flags = "" if layout.workspace == Path.cwd().resolve() else f" -w {shlex.quote(str(layout.workspace))}"
-    if prepared.config_path and prepared.config_path != layout.workspace / DEFAULT_CONFIG_NAME:
+    if prepared.worktree is not None:  # a worktree run: named from the user's repository, not its checkout
+        here = Path(prepared.worktree.repo) == Path.cwd().resolve()
+        flags = ("" if here else f" -w {shlex.quote(prepared.worktree.repo)}") + f" --run {prepared.worktree.id}"
+    home = Path(prepared.worktree.repo) if prepared.worktree is not None else layout.workspace
+    if prepared.config_path and prepared.config_path != home / DEFAULT_CONFIG_NAME:
         flags += f" --config {shlex.quote(str(prepared.config_path))}"
     state = "running" if started else "still starting (e.g. the baseline checks run first; see the log)"
     print(f"codex-self-iter: loop started in the background: pid {pid}, {state}", file=out)

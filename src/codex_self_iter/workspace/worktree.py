@@ -138,8 +138,13 @@ def remove_worktree(run: WorktreeRun) -> None:
 def git_writable_roots(run: WorktreeRun, repo: Repo) -> list[str]:
     """What `.git` in codex.writable_roots means in a worktree: its own git dir, the object store and the
     ref dirs of loop branches; never the user's HEAD, index, other refs or stash."""
-    gitdir = Path(out(Path(run.worktree), "rev-parse", "--absolute-git-dir"))
     common = repo.common_dir
+    gitdir = common / "worktrees" / Path(run.worktree).name  # git's admin dir, named after the checkout
+    pointer = Path(run.worktree) / ".git"
+    if pointer.is_file():  # `gitdir: <path>` says exactly where it is (git adds a number on a name clash)
+        text = pointer.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir: "):
+            gitdir = Path(text[len("gitdir: ") :])
     prefix = BRANCH_PREFIX.rstrip("/")
     return [str(gitdir), str(common / "objects"), str(common / "refs" / "heads" / prefix),
             str(common / "logs" / "refs" / "heads" / prefix)]  # fmt: skip
