@@ -25,14 +25,9 @@ sys.path.insert(0, str(ROOT / "src"))  # a fresh clone works even before `pip in
 from codex_self_iter.config import Settings  # noqa: E402
 from codex_self_iter.state.retention import size_of  # noqa: E402
 
-AGENT_SH = r"""#!/bin/sh
-case "$3" in
-  planner) printf '{"next_goal": "goal %06d: keep going", "summary": "plan"}\n' "$4" ;;
-  *) printf '%s\n' "$4" >> "$2/work.txt"
-     printf '{"status": "continue", "summary": "step %06d done", ' "$4"
-     printf '"next_goal": "goal %06d: keep going", "evidence": []}\n' "$4" ;;
-esac
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_loop import AGENT_SH  # noqa: E402  (the same instant agent as the loop benchmark)
+
 CONFIG = "checks = []\nmax_stagnation = 1000000\nno_change_gate = false\nheartbeat_sec = 3600\n"
 
 

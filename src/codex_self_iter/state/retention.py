@@ -28,12 +28,25 @@ def prune(layout: Layout, keep: int) -> int:
     """Delete what `prunable` names; returns how many entries went (a vanished entry is not an error)."""
     removed = 0
     for path in prunable(layout, keep):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        remove_entry(path)
         removed += 1
     return removed
+
+
+def later_than(layout: Layout, iteration: int) -> list[Path]:
+    """The runs/, prompts/ and snapshot entries of iterations after `iteration` (what a rollback undoes)."""
+    found: list[Path] = []
+    for directory in (layout.runs_dir, layout.prompts_dir, layout.state_dir / SNAPSHOT_DIR):
+        found += [path for number, path in _numbered(directory) if number > iteration]
+    return found
+
+
+def remove_entry(path: Path) -> None:
+    """Remove a file or a directory tree; a link is removed itself, never followed."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def size_of(directory: Path) -> int:

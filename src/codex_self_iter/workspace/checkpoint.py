@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.state.retention import SNAPSHOT_DIR
 from codex_self_iter.workspace.git_cmd import git, identity_env, out
 from codex_self_iter.workspace.runs import WorktreeRun
 
@@ -16,7 +17,6 @@ ITERATION_TRAILER = "Codex-Self-Iter-Iteration"
 EXECUTOR_TRAILER = "Codex-Self-Iter-Executor"
 CHECKS_TRAILER = "Codex-Self-Iter-Checks"
 SUBJECT_GOAL_CHARS = 72
-SNAPSHOT_DIR = "checkpoints"
 
 
 @dataclass(frozen=True)

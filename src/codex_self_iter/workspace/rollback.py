@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -12,9 +11,10 @@ from codex_self_iter.state.fsio import atomic_write_json
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.loop_lock import LoopLock
+from codex_self_iter.state.retention import later_than, remove_entry
 from codex_self_iter.state.runtime import RuntimeState, load_runtime, save_runtime
 from codex_self_iter.state.snapshot import read_snapshot
-from codex_self_iter.workspace.checkpoint import SNAPSHOT_DIR, Checkpoint, list_checkpoints, load_snapshot
+from codex_self_iter.workspace.checkpoint import Checkpoint, list_checkpoints, load_snapshot
 from codex_self_iter.workspace.git_cmd import git, out
 from codex_self_iter.workspace.runs import WorktreeRun
 
@@ -34,7 +34,8 @@ def rollback(run: WorktreeRun, layout: Layout, to: int) -> tuple[Checkpoint, str
         current = load_runtime(layout.runtime_file)
         state = _state_at(run, to, current, [cp for cp in checkpoints if cp.iteration > to])
         save_runtime(layout.runtime_file, state)
-        _drop_later_artifacts(layout, to)
+        for path in later_than(layout, to):  # the undone iterations' files would mix with the redone ones
+            remove_entry(path)
         _mark_status(layout, state, f"rolled back to checkpoint {to} ({target.commit[:12]})")
         Journal(layout.journal, time.time).record(
             "rollback", iteration=to, commit=target.commit, previous_tip=old_tip, branch=run.branch
@@ -68,20 +69,6 @@ def _goal_of(run: WorktreeRun, checkpoint: Checkpoint) -> str:
         if line.startswith("Goal: "):
             return line[len("Goal: ") :]
     return checkpoint.subject.split(": ", 1)[-1]
-
-
-def _drop_later_artifacts(layout: Layout, to: int) -> None:
-    """runs/, prompts/ and snapshots of the undone iterations: they would mix with the redone ones."""
-    for directory in (layout.runs_dir, layout.prompts_dir, layout.state_dir / SNAPSHOT_DIR):
-        if not directory.is_dir():
-            continue
-        for path in directory.iterdir():
-            head = path.name[:5]
-            if head.isdigit() and int(head) > to:
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
 
 
 def _mark_status(layout: Layout, state: RuntimeState, detail: str) -> None:
