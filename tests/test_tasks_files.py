@@ -77,3 +77,14 @@ def test_a_bad_task_file_written_mid_run_stops_with_bad_input_and_keeps_the_queu
     assert "stopped: bad_input (exit 1) — tasks/002-b.md: no done criteria" in run.output
     assert queue_state(run.state_dir)["001"]["state"] == "done"
     assert run.status["stop_reason"] == "bad_input"
+
+
+def test_doctor_checks_the_task_files(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = git_repo / "tasks"
+    folder.mkdir()
+    (folder / "001-a.md").write_text(GOOD)
+    main(["doctor", "--workspace", str(git_repo)])
+    assert "tasks: 1 task file(s) in" in capsys.readouterr().out
+    (folder / "002-b.md").write_text("# B\n")
+    assert main(["doctor", "--workspace", str(git_repo)]) == 1
+    assert "tasks: tasks/002-b.md: no done criteria" in capsys.readouterr().out

@@ -19,6 +19,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.plugin.install import plugin_status
 from codex_self_iter.proc.process import run_process
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.tasks.files import scan_tasks
 from codex_self_iter.text import first_line
 from codex_self_iter.workspace.git import run_git
 
@@ -139,6 +140,17 @@ def inputs_findings(layout: Layout) -> list[Finding]:
     else:
         found.append(Finding(WARN, f"task file {task} is missing (optional)", "write the objective into it"))
     return found
+
+
+def tasks_findings(folder: Path, workspace: Path) -> list[Finding]:
+    """The task queue's files, validated as `run` validates them (none: no finding)."""
+    try:
+        tasks = scan_tasks(folder, workspace)
+    except UserError as exc:
+        return [Finding(FAIL, f"tasks: {exc}")]
+    if tasks is None:
+        return []
+    return [Finding(OK, f"tasks: {len(tasks)} task file(s) in {folder}; `run` works through them in order")]
 
 
 def checks_finding(checks: list[CheckSpec], source: str, workspace: Path, reviewer: bool = True) -> Finding:

@@ -22,6 +22,7 @@ from codex_self_iter.commands.diagnose import (
     plugin_finding,
     python_finding,
     state_dir_finding,
+    tasks_findings,
 )
 from codex_self_iter.commands.loop_view import holder_pid, pid_alive
 from codex_self_iter.commands.target import fallback_layout, options_from
@@ -68,6 +69,7 @@ def diagnose(args: argparse.Namespace) -> list[Finding]:
         findings.append(login_finding(binary))
     findings.append(git_finding(workspace, codex_needs_it=not template and not settings.codex.skip_git_repo_check))
     findings += inputs_findings(layout)
+    findings += tasks_findings(layout.workspace / settings.tasks_dir, layout.workspace)
     findings.append(state_dir_finding(layout.state_dir))
     try:
         checks, source = configured_checks(settings, workspace)

@@ -32,7 +32,7 @@ def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: Text
     deps, out = deps or Deps(), out or sys.stdout
     verified = _verified_before(prepared.layout.runtime_file)
     with open_session(prepared, flags, deps) as (ctx, state):
-        queue = load_queue(ctx.layout.queue_file)
+        queue = load_queue(ctx.layout.queue_file, warn=True)
         result = _drive(ctx, state, queue, verified)
     state.baseline = queue.base or state.baseline  # the summary's "files changed" covers the whole queue
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -91,15 +93,19 @@ class QueueState(BaseModel):
         return next((t for t in self.tasks if t.state in ("pending", "blocked") and t.id not in skip), None)
 
 
-def load_queue(path: Path) -> QueueState:
-    """The saved queue (Layout.queue_file), or an empty one (a corrupt file is rebuilt from the task files)."""
+def load_queue(path: Path, warn: bool = False) -> QueueState:
+    """The saved queue (Layout.queue_file), or an empty one; a corrupt file is rebuilt from the task files."""
     data = read_json(path)
-    if not isinstance(data, dict):
-        return QueueState()
-    try:
-        return QueueState.model_validate(data)
-    except ValidationError:
-        return QueueState()
+    if isinstance(data, dict):
+        with contextlib.suppress(ValidationError):
+            return QueueState.model_validate(data)
+    if warn and path.exists():
+        print(
+            f"codex-self-iter: warning: {path}: unreadable; rebuilding the queue from the task files "
+            "(tasks done before count as pending)",
+            file=sys.stderr,
+        )
+    return QueueState()
 
 
 def save_queue(path: Path, queue: QueueState) -> None:
