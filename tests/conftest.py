@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.codex_home import write_codex_home
+from tests.support.fake_responses_server import FakeResponsesServer
 from tests.support.faults import LoopBench
 
 SECRET_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_SELF_ITER_AGENT_MODE")
@@ -67,6 +69,15 @@ def codex_bin() -> str:
             pytest.fail("codex CLI not found but CODEX_SELF_ITER_REQUIRE_CODEX=1 (CI must install the pinned version)")
         pytest.skip("codex CLI not installed; run scripts/dev-test.sh (installs the pinned @openai/codex) to run this")
     return found
+
+
+@pytest.fixture
+def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
+    """A fake model server, CODEX_HOME pointing codex at it, and CODEX_BIN set to the real codex."""
+    with FakeResponsesServer() as fake:
+        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
+        monkeypatch.setenv("CODEX_BIN", codex_bin)
+        yield fake
 
 
 @pytest.fixture

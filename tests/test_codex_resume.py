@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
 from codex_self_iter.codex.runner import CodexRunner
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.codex.threads import THREADS_FILE, ThreadRecord, ThreadStore, rotation_reason
-from tests.support.codex_home import write_codex_home
 from tests.support.codex_runs import STATE_DIR_NAME, block, make_request
 from tests.support.fake_responses_server import FakeResponsesServer
 
@@ -58,14 +55,6 @@ def test_rotation_reason(turns: int, total: int, max_turns: int, max_tokens: int
     settings = CodexSettings(resume_max_turns=max_turns, resume_max_tokens=max_tokens)
     record = ThreadRecord("t", turns, TokenUsage(input_tokens=total), 0.0)
     assert (rotation_reason(record, settings) is not None) is rotate
-
-
-@pytest.fixture
-def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
-    with FakeResponsesServer() as fake:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield fake
 
 
 def call_record(request_run_dir: Path) -> dict[str, object]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +17,10 @@ from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.runner import CodexRunner
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.proc.process import ProcessHandle
-from tests.support.codex_home import write_codex_home
 from tests.support.codex_runs import block, live_members, make_request
 from tests.support.fake_responses_server import FakeResponsesServer
 
 pytestmark = pytest.mark.codex
-
-
-@pytest.fixture
-def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
-    """A fake model server, CODEX_HOME pointing codex at it, and CODEX_BIN set to the real codex."""
-    with FakeResponsesServer() as fake:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield fake
 
 
 def metadata(server: FakeResponsesServer, index: int = -1) -> dict[str, object]:

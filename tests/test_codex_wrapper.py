@@ -5,24 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from codex_self_iter.codex import TESTED_CODEX_VERSION
-from tests.support.codex_home import write_codex_home
 from tests.support.fake_responses_server import FakeResponsesServer
 
 WRAPPER = Path(__file__).resolve().parents[1] / "scripts" / "invoke-codex-agent.sh"
-
-
-@pytest.fixture
-def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
-    with FakeResponsesServer() as fake:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield fake
 
 
 def invoke(prompt_file: Path, workspace: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

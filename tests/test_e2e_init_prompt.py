@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_self_iter.cli import main
-from tests.support.codex_home import write_codex_home
 from tests.support.fake_responses_server import FakeResponsesServer
 
 pytestmark = pytest.mark.codex
@@ -28,14 +25,6 @@ PROPOSAL: dict[str, Any] = {
     ],
     "checks": ["python3 -m pytest -q"],
 }
-
-
-@pytest.fixture
-def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
-    with FakeResponsesServer() as fake:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield fake
 
 
 def files_of(workspace: Path) -> dict[str, str]:

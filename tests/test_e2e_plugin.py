@@ -12,7 +12,6 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from codex_self_iter import __version__
 from codex_self_iter.plugin.install import install_plugin
 from codex_self_iter.plugin.marketplace import PLUGIN_NAME, MarketplaceLayout
 from codex_self_iter.proc.process import run_process
-from tests.support.codex_home import write_codex_home
 from tests.support.e2e_processes import ProcessWatcher
 from tests.support.fake_responses_server import FakeResponsesServer
 from tests.support.loop_harness import FAKE_AGENT
@@ -31,14 +29,6 @@ pytestmark = pytest.mark.codex
 
 SKILL_ENTRY = f"- {PLUGIN_NAME}:{PLUGIN_NAME}: "
 USER_PROMPT = "Use the codex-self-iter skill to run the loop on this repository until the task is done."
-
-
-@pytest.fixture
-def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
-    with FakeResponsesServer() as fake:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield fake
 
 
 def fake_agent_script(directory: Path) -> Path:
