@@ -2,7 +2,7 @@
 """What running many loops at once buys and costs: wall time of 12 scripted-agent loops with `fleet run
 --parallel 1` vs `--parallel 4`, and the fleet's own overhead per loop. Run from a clone:
 
-    .venv/bin/python benchmarks/bench_fleet.py            # ~1 minute; --loops 6 --agent-sleep 0.5 for a quick look
+    .venv/bin/python benchmarks/bench_fleet.py            # 1-3 minutes; --loops 6 --agent-sleep 0.5 for a quick look
 
 Each loop is a real git repository whose loop plans, works (the scripted agent sleeps --agent-sleep seconds, like
 a model call that waits on the network), passes its check and is approved: three agent calls, two check runs.
@@ -31,12 +31,13 @@ sys.path.insert(0, str(ROOT))  # tests.support: the scripted agent and the repos
 from tests.support.fleet_repos import completing, make_repo, max_overlap  # noqa: E402
 
 NOTES = """how measured:
-  wall = the `fleet run` process from start to exit (12 loops, each in its own worktree and process);
+  wall = the `fleet run` process from start to exit (12 loops, each a `run --worktree` process);
   loop time = each loop process's life as the fleet recorded it (spawn to reap, fleet.json spans);
   the loop's own time = its status.json started_at to updated_at (lock taken to final status written);
-  fleet overhead per loop, --parallel 1 = (wall - the sum of loop times) / loops: worktree creation, spawn,
-  polling latency and fleet.json writes between one loop's end and the next one's start;
-  process start-up per loop = loop time - the loop's own time: interpreter start, imports, config, agent probe."""
+  fleet overhead per loop, --parallel 1 = (wall - the sum of loop times) / loops: spawn, polling latency,
+  finding the loop's worktree run and fleet.json writes between one loop's end and the next one's start;
+  start-up per loop = loop time - the loop's own time: interpreter start, imports, config, the loop creating
+  its worktree and branch, agent probe."""
 
 
 def run_fleet(root: Path, name: str, repos: list[Path], parallel: int) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("loop time, median (--parallel 1)", f"{statistics.median(loop_times):.2f} s", "one loop process"),
         ("loop time, median (--parallel N)", f"{statistics.median(e - s for s, e in parallel['spans']):.2f} s", ""),
         ("fleet overhead per loop (--parallel 1)", f"{gap * 1000:.0f} ms", "between one loop's end and the next"),
-        ("process start-up per loop, median", f"{startup * 1000:.0f} ms", "interpreter + setup, before the lock"),
+        ("loop start-up, median", f"{startup * 1000:.0f} ms", "interpreter, setup and worktree, before the lock"),
     ]
     width = max(len(row[0]) for row in rows)
     for label, value, note in rows:
