@@ -31,7 +31,7 @@ def test_table_has_a_row_per_call_with_checks_and_the_stop(finished: Path, capsy
     capsys.readouterr()
     assert main(["history", "-w", str(finished)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["#", "time", "role", "outcome", "took", "files", "tokens", "checks"]
+    assert lines[0].split() == ["#", "time", "role", "outcome", "took", "files", "tokens", "cost", "checks"]
     body = "\n".join(lines[1:])
     assert "run started" in body and "baseline" in body
     assert "goal: write hello.txt" in body

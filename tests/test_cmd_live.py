@@ -51,7 +51,7 @@ def test_status_and_stop_now_end_a_running_loop_and_its_agent_with_exit_5(
     assert report["call"]["role"] == "executor" and report["call"]["agent_pid"] == agent_pid
     assert report["goal"] == "write hello.txt"
     assert main(["status", "-w", str(git_repo)]) == 0
-    assert f"running (pid {loop.proc.pid}) · iteration 1: executor running for " in capsys.readouterr().out
+    assert f"running (pid {loop.proc.pid}) · iteration 1/5: executor running for " in capsys.readouterr().out
 
     started = time.monotonic()
     assert main(["stop", "--now", "-w", str(git_repo), "--reason", "time to go"]) == 0

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_self_iter.agent.kinds import TokenUsage
-from codex_self_iter.loop.reporter import Reporter
+from codex_self_iter.loop.reporter import Live, Reporter
 from tests.support.loop_harness import Agent, control, run_loop_in_process
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
@@ -72,8 +71,9 @@ def test_a_tty_gets_one_live_line_that_is_cleared_before_the_next_message() -> N
     screen = Terminal()
     reporter = Reporter(stream=screen)
     reporter.call_started(3, "executor", "a goal")
-    reporter.heartbeat(3, "executor", 75, 4, TokenUsage(input_tokens=1000, output_tokens=234))
+    reporter.heartbeat(Live(3, "executor", 75, 30, (2, 7), 4, 12345, 0.4234))
     reporter.call_finished(3, "executor", "exit 0", 80)
     out = screen.getvalue()
-    assert "\r\x1b[2K#3 executor running 1m15s · 4 files changed · 1234 tokens" in out
+    line = "#3 executor running 1m15s · iteration 3/30 · plan 2/7 steps · 4 files changed · 12,345 tokens · $0.42"
+    assert "\r\x1b[2K" + line in out
     assert out.endswith("\r\x1b[2Kcodex-self-iter: #3 executor finished in 1m20s: exit 0\n")

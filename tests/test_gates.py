@@ -10,25 +10,31 @@ from codex_self_iter.loop.goals import is_near_duplicate, similarity
 from codex_self_iter.outcome import StopReason, exit_code_for
 from codex_self_iter.state.runtime import Streaks
 
-S = Settings(max_iterations=10, max_wall_clock_sec=100, max_total_tokens=1000, backoff_jitter=0)
+S = Settings(max_iterations=10, max_wall_clock_sec=100, max_total_tokens=1000, max_cost_usd=2.5, backoff_jitter=0)
 
 
 @pytest.mark.parametrize(
-    ("iteration", "tokens", "elapsed", "expected"),
+    ("iteration", "tokens", "elapsed", "cost", "expected"),
     [
-        (9, 999, 99, None),
-        (10, 0, 0, StopReason.MAX_ITERATIONS),
-        (0, 0, 100, StopReason.WALL_CLOCK),
-        (0, 1000, 0, StopReason.TOKEN_BUDGET),
+        (9, 999, 99, 2.49, None),
+        (10, 0, 0, 0, StopReason.MAX_ITERATIONS),
+        (0, 0, 100, 0, StopReason.WALL_CLOCK),
+        (0, 1000, 0, 0, StopReason.TOKEN_BUDGET),
+        (0, 0, 0, 2.5, StopReason.COST_BUDGET),
     ],
 )
-def test_budget_gate(iteration: int, tokens: int, elapsed: float, expected: StopReason | None) -> None:
-    decision = gates.budget_gate(gates.Spent(iteration, tokens, elapsed), S)
+def test_budget_gate(iteration: int, tokens: int, elapsed: float, cost: float, expected: StopReason | None) -> None:
+    decision = gates.budget_gate(gates.Spent(iteration, tokens, elapsed, cost), S)
     assert (decision.reason if isinstance(decision, gates.Stop) else None) == expected
 
 
+def test_the_cost_budget_names_dollars_spent() -> None:
+    stop = gates.budget_gate(gates.Spent(cost_usd=2.5123), S)
+    assert isinstance(stop, gates.Stop) and stop.detail == "$2.51 spent of max_cost_usd=2.5"
+
+
 def test_unbounded_budgets_never_stop() -> None:
-    assert isinstance(gates.budget_gate(gates.Spent(10**6, 10**9, 10**9), Settings()), gates.Continue)
+    assert isinstance(gates.budget_gate(gates.Spent(10**6, 10**9, 10**9, 10**6), Settings()), gates.Continue)
 
 
 @pytest.mark.parametrize(

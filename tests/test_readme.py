@@ -117,3 +117,14 @@ def test_every_cli_line_in_the_readme_parses() -> None:
         args = words if words and words[0] in COMMANDS else ["run", *words]
         parsed = parser.parse_args(args)  # SystemExit (a failed test) on an unknown flag or command
         assert callable(parsed.handler), words
+
+
+def test_every_toml_block_in_the_readme_is_a_valid_config() -> None:
+    import tomllib
+
+    from codex_self_iter.config import build_settings
+
+    blocks = re.findall(r"```toml\n(.*?)```", README, re.DOTALL)
+    assert len(blocks) >= 2
+    for block in blocks:
+        build_settings(tomllib.loads(block), {}, "README.md")  # a UserError (a failed test) on any bad key

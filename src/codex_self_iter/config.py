@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from codex_self_iter.codex.pricing import ModelPrice
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.errors import UserError
 
@@ -63,6 +64,7 @@ class Settings(BaseModel):
     max_false_completions: int = Field(default=3, ge=1, description="Rejected completion claims in a row.")
     max_wall_clock_sec: float = Field(default=0, ge=0, description="Wall-clock budget of a run; 0 = none.")
     max_total_tokens: int = Field(default=0, ge=0, description="Token budget (Codex usage); 0 = none.")
+    max_cost_usd: float = Field(default=0, ge=0, description="Dollar budget of a run, from Codex usage; 0 = none.")
     backoff_jitter: float = Field(default=0.1, ge=0, le=1, description="Random +/- fraction added to each backoff.")
     usage_limit_max_wait_sec: float = Field(default=6 * 3600, ge=0, description="Longest wait for a usage limit.")
 
@@ -97,6 +99,9 @@ class Settings(BaseModel):
     heartbeat_sec: float = Field(default=30, gt=0, description="Seconds between progress lines on a non-TTY.")
 
     codex: CodexSettings = Field(default_factory=CodexSettings, description="The built-in codex runner.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict, description="USD per 1M tokens by model, over the bundled estimates (codex/prices.toml)."
+    )
 
 
 def load_config(path: Path | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ class StopReason(StrEnum):
     MAX_ITERATIONS = "max_iterations"
     WALL_CLOCK = "wall_clock"
     TOKEN_BUDGET = "token_budget"
+    COST_BUDGET = "cost_budget"
     STAGNATION = "stagnation"
     NO_CHANGE = "no_change"
     FALSE_COMPLETION = "false_completion"
@@ -61,6 +62,7 @@ _EXIT_CODES: dict[StopReason, int] = {
     StopReason.MAX_ITERATIONS: EXIT_GATE,
     StopReason.WALL_CLOCK: EXIT_GATE,
     StopReason.TOKEN_BUDGET: EXIT_GATE,
+    StopReason.COST_BUDGET: EXIT_GATE,
     StopReason.STAGNATION: EXIT_GATE,
     StopReason.NO_CHANGE: EXIT_GATE,
     StopReason.FALSE_COMPLETION: EXIT_GATE,

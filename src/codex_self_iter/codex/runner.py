@@ -20,6 +20,7 @@ from codex_self_iter.codex.binary import find_codex
 from codex_self_iter.codex.call import Attempt, run_attempt, set_aside
 from codex_self_iter.codex.events import usage_delta
 from codex_self_iter.codex.failures import Failure, classify, thread_missing
+from codex_self_iter.codex.pricing import codex_model
 from codex_self_iter.codex.probe import CodexProbe, probe_codex
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.codex.threads import ThreadRecord, ThreadStore, rotation_reason
@@ -50,6 +51,7 @@ class CodexRunner:
         self._announce = announce
         self._clock = clock
         self._probe: CodexProbe | None = None
+        self._model = codex_model(self.settings, os.environ if env is None else env)
 
     @property
     def unsandboxed(self) -> bool:
@@ -72,6 +74,8 @@ class CodexRunner:
             "bypass": self.settings.bypass,
             "unsandboxed": self.unsandboxed,
             "resume_roles": [role.value for role in self.settings.resume],
+            "model": self._model[0],
+            "model_source": self._model[1],
         }
 
     def prepare(self) -> CodexProbe:

@@ -10,9 +10,9 @@ from typing import Any
 
 from codex_self_iter.loop.reporter import human_duration
 
-HEADER = ("#", "time", "role", "outcome", "took", "files", "tokens", "checks")
-MIN_WIDTHS = (5, 8, 12, 48, 5, 5, 8, 0)  # the outcome's width is also where it wraps
-RIGHT = (True, False, False, False, True, True, True, False)
+HEADER = ("#", "time", "role", "outcome", "took", "files", "tokens", "cost", "checks")
+MIN_WIDTHS = (5, 8, 12, 48, 5, 5, 8, 4, 0)  # the outcome's width is also where it wraps
+RIGHT = (True, False, False, False, True, True, True, True, False)
 OUTCOME = HEADER.index("outcome")
 ROLE_MAX = 32
 CAUSE_MAX_CHARS = 4000  # a runaway error text stays bounded even in --wide
@@ -29,6 +29,7 @@ class Row:
     took: str = ""
     files: str = ""
     tokens: str = ""
+    cost: str = ""
     checks: str = ""
 
 
@@ -98,6 +99,7 @@ def _row(record: dict[str, Any]) -> Row | None:
             human_duration(float(record.get("duration_sec") or 0)),
             str(record.get("files_changed") or "-"),
             f"{record['tokens']:,}" if isinstance(record.get("tokens"), int) else "-",
+            _money(record.get("cost_usd")),
         )
     if event == "start":
         return Row("", when, "run started", f"runner {record.get('runner', '?')}")
@@ -166,7 +168,13 @@ def _cells(row: Row) -> tuple[str, ...]:
     role = row.role if len(row.role) <= ROLE_MAX else row.role[: ROLE_MAX - 1] + "…"
     outcome = " ".join(row.outcome.split())
     outcome = outcome if len(outcome) <= CAUSE_MAX_CHARS else outcome[: CAUSE_MAX_CHARS - 1] + "…"
-    return (row.iteration, row.when, role, outcome, row.took, row.files, row.tokens, row.checks)
+    return (row.iteration, row.when, role, outcome, row.took, row.files, row.tokens, row.cost, row.checks)
+
+
+def _money(cost: Any) -> str:
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool):
+        return "-"  # no price, or no usage: unknown, not zero
+    return f"${cost:.3f}" if cost < 1 else f"${cost:.2f}"
 
 
 def _when(ts: Any) -> str:

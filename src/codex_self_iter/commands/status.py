@@ -14,10 +14,10 @@ from codex_self_iter.checks.report import excerpt_lines
 from codex_self_iter.commands.loop_view import UNKNOWN, LoopView, observe
 from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.commands.worktree_view import worktree_facts
-from codex_self_iter.loop.reporter import human_duration
+from codex_self_iter.loop.reporter import cost_text, human_duration
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.records import ChecksSummary
-from codex_self_iter.state.snapshot import Phase, StatusSnapshot
+from codex_self_iter.state.snapshot import Phase, PlanProgress, StatusSnapshot
 from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
 from codex_self_iter.tasks.view import QueueView, queue_lines, queue_view
 
@@ -45,6 +45,8 @@ class StatusReport(BaseModel):
     pid_alive: bool
     lock_held: bool
     iteration: int
+    last_iteration: int | None  # where this run's max_iterations budget ends it
+    plan: PlanProgress | None  # the plan's checklist: checked items of all
     call: CallView | None
     goal: str | None
     task: str | None  # the queued task being worked on
@@ -54,6 +56,8 @@ class StatusReport(BaseModel):
     backoff_reason: str | None
     last_checks: ChecksSummary | None
     tokens: int
+    cost_usd: float | None  # None: the model's price (or the usage) is unknown, not zero
+    model: str | None
     agent_calls: int
     agent_seconds: float
     started_at: float | None
@@ -97,6 +101,8 @@ def status_report(layout: Layout, view: LoopView, now: float) -> StatusReport:
         pid_alive=view.pid_alive,
         lock_held=view.lock_held,
         iteration=snap.iteration,
+        last_iteration=snap.last_iteration,
+        plan=snap.plan,
         call=_call(snap, now) if view.running else None,
         goal=snap.goal,
         task=snap.task,
@@ -106,6 +112,8 @@ def status_report(layout: Layout, view: LoopView, now: float) -> StatusReport:
         backoff_reason=snap.backoff_reason if backing_off else None,
         last_checks=ChecksSummary.model_validate(snap.last_checks.model_dump()) if snap.last_checks else None,
         tokens=snap.totals.tokens,
+        cost_usd=snap.cost_usd,
+        model=snap.model,
         agent_calls=snap.totals.agent_calls,
         agent_seconds=snap.totals.agent_seconds,
         started_at=started,
@@ -136,7 +144,8 @@ def headline(report: StatusReport, now: float) -> str:
         if call:
             took = human_duration(call.elapsed_sec or 0)
             task = f"task {report.task} · " if report.task else ""
-            return f"{state} (pid {pid}) · {task}iteration {call.iteration}: {call.role} running for {took}"
+            of = f"/{report.last_iteration}" if report.last_iteration else ""
+            return f"{state} (pid {pid}) · {task}iteration {call.iteration}{of}: {call.role} running for {took}"
         return f"{state} (pid {pid}) · {report.iteration} iteration(s) done"
     if state == Phase.CRASHED:
         return (
@@ -167,6 +176,8 @@ def print_status(report: StatusReport, out: TextIO) -> None:
             print(f"  {line}", file=out)
     if report.goal:
         print(f"  goal: {' '.join(report.goal.split())[:300]}", file=out)
+    if report.plan:
+        print(f"  plan: {report.plan.done}/{report.plan.total} steps checked off", file=out)
     if report.streaks:
         print("  streaks: " + " · ".join(f"{k} {v}" for k, v in sorted(report.streaks.items())), file=out)
     checks = report.last_checks
@@ -177,8 +188,9 @@ def print_status(report: StatusReport, out: TextIO) -> None:
                 for line in excerpt_lines(check.name, check.excerpt.model_dump()):
                     print(f"    {line}", file=out)
     elapsed = report.elapsed_sec
+    cost = f"cost: {cost_text(report.cost_usd, report.model)} · " if report.model or report.cost_usd else ""
     print(
-        f"  tokens: {report.tokens:,} · agent calls: {report.agent_calls} · "
+        f"  tokens: {report.tokens:,} · {cost}agent calls: {report.agent_calls} · "
         f"agent time: {human_duration(report.agent_seconds)} · "
         f"elapsed: {human_duration(elapsed) if elapsed is not None else '?'}",
         file=out,

@@ -14,8 +14,10 @@ from codex_self_iter.agent.control import (
 )
 from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
 from codex_self_iter.agent.types import AgentResult
+from codex_self_iter.loop import gates
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.next_call import agent_request
+from codex_self_iter.loop.reporter import Live
 from codex_self_iter.proc.orphans import forget_agent, remember_agent
 from codex_self_iter.proc.process import ProcessHandle
 from codex_self_iter.prompts.render import repair_prompt, write_prompt
@@ -24,6 +26,7 @@ from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
 from codex_self_iter.workspace.diffs import changed_files
+from codex_self_iter.workspace.inputs import read_plan_progress
 
 INVALID_OUTPUT = "invalid_output"
 
@@ -88,7 +91,7 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     prompt_file = write_prompt(layout.prompts_dir, iteration, label, prompt)
     schema_file = run_dir / "schema.json"
     atomic_write_json(schema_file, json_schema(role))
-    live: dict[str, Any] = {"pid": None, "files": None, "files_at": 0.0}
+    live: dict[str, Any] = {"pid": None, "files": None, "files_at": 0.0, "plan": read_plan_progress(layout)}
 
     def started(handle: ProcessHandle) -> None:
         live["pid"] = handle.pid
@@ -100,7 +103,21 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
             base = state.baseline or Baseline()
             files = changed_files(layout.workspace, base.head, ctx.state_exclude, base.preexisting)
             live["files"], live["files_at"] = files, elapsed
-        ctx.reporter.heartbeat(iteration, label, elapsed, live["files"], usage)
+            live["plan"] = read_plan_progress(layout)
+        spent = gates.Spent.of_run(state, 0.0)
+        cost = ctx.cost_of(usage or TokenUsage())
+        ctx.reporter.heartbeat(
+            Live(
+                iteration,
+                label,
+                elapsed,
+                gates.last_iteration(state, ctx.settings),
+                live["plan"],
+                live["files"],
+                spent.tokens + (usage.total if usage else 0),
+                None if cost is None else spent.cost_usd + cost,
+            )
+        )
 
     request = agent_request(
         layout, ctx.settings, role, iteration, label, prompt_file, prompt, ctx.signals.cancelled, started, tick
@@ -111,7 +128,8 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     finally:
         forget_agent(layout.agent_file)
     atomic_write_text(run_dir / "final_message.txt", result.final_message)
-    state.totals = state.totals.with_call(result.usage or TokenUsage(), result.duration_sec)
+    cost = ctx.cost_of(result.usage) or 0.0
+    state.totals = state.totals.with_call(result.usage or TokenUsage(), result.duration_sec, cost)
     outcome = result.failure.value if result.failure is not FailureKind.NONE else f"exit {result.exit_code}"
     ctx.reporter.call_finished(iteration, label, "cancelled" if result.cancelled else outcome, result.duration_sec)
     return replace(result, argv=result.argv or ctx.runner.describe(request))
@@ -129,6 +147,7 @@ def _recorded(ctx: LoopContext, iteration: int, role: Role, outcome: CallOutcome
         "error": outcome.error or None,
         "repaired": outcome.repaired,
         "tokens": result.usage.total if result.usage else None,
+        "cost_usd": None if (cost := ctx.cost_of(result.usage)) is None else round(cost, 6),
         "usage": result.usage.__dict__ if result.usage else None,
         "thread_id": result.thread_id,
         "files_changed": len(result.files_changed) or None,

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codex_self_iter.agent.kinds import TokenUsage
 from codex_self_iter.agent.types import AgentRunner
 from codex_self_iter.checks.protected import ProtectedSnapshot
 from codex_self_iter.checks.run import CheckSpec
+from codex_self_iter.codex.pricing import ModelPrice
 from codex_self_iter.config import Settings
 from codex_self_iter.loop.reporter import Reporter
 from codex_self_iter.state.journal import Journal
@@ -47,6 +49,13 @@ class LoopContext:
     bypass: bool = False
     protected: ProtectedSnapshot | None = None
     checkpoints: Checkpoints | None = None  # a worktree run: commit after executor turns, diff base..branch
+    model: str | None = None  # the model the runner uses, when it says (codex does)
+    price: ModelPrice | None = None  # None: cost is unknown, never counted as zero
+    price_source: str = ""
+
+    def cost_of(self, usage: TokenUsage | None) -> float | None:
+        """Dollars of one call's usage, or None when the usage or the model's price is unknown."""
+        return self.price.cost(usage) if self.price is not None and usage is not None else None
 
     @property
     def state_exclude(self) -> str | None:

@@ -75,6 +75,9 @@ def _iterate(ctx: LoopContext, state: RuntimeState) -> gates.Decision:
         _save(ctx, state, Phase.RUNNING)
         if not isinstance(decision, gates.Continue) or state.goal is None or state.replan_reason:
             return decision
+        spent = _budget_stop(ctx, state)  # the planner's call may have spent the tokens or dollars left
+        if spent is not None:
+            return spent
     return execute(ctx, state, iteration, inputs)
 
 
@@ -125,11 +128,7 @@ def before_call(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
 
 
 def _budget_stop(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
-    spent = gates.Spent(
-        iterations=state.iteration - state.run_first_iteration,
-        tokens=state.totals.tokens - state.run_first_tokens,
-        seconds=ctx.deps.clock() - ctx.started_at,
-    )
+    spent = gates.Spent.of_run(state, ctx.deps.clock() - ctx.started_at)
     budget = gates.budget_gate(spent, ctx.settings)
     return budget if isinstance(budget, gates.Stop) else None
 

@@ -7,7 +7,7 @@ from enum import Enum, StrEnum
 
 from codex_self_iter.config import Settings
 from codex_self_iter.outcome import StopReason
-from codex_self_iter.state.runtime import Streaks
+from codex_self_iter.state.runtime import RuntimeState, Streaks
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,8 @@ GATES: tuple[Gate, ...] = (
          "ran {n:.0f}s of max_wall_clock_sec"),
     Gate("token_budget", Kind.BUDGET, "tokens", "max_total_tokens", StopReason.TOKEN_BUDGET,
          "{n} tokens used of max_total_tokens={cap}"),
+    Gate("cost_budget", Kind.BUDGET, "cost_usd", "max_cost_usd", StopReason.COST_BUDGET,
+         "${n:.2f} spent of max_cost_usd={cap:g}"),
     Gate("agent_failure", Kind.STREAK, "agent_failures", "max_agent_failures", StopReason.AGENT_FAILURE,
          "{n} failed agent calls in a row", bump=_on(E.CALL_FAILED), reset=_on(E.ANSWERED),
          backoff="backoff_base_sec", label="agent failure"),
@@ -161,6 +163,22 @@ class Spent:
     iterations: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    cost_usd: float = 0.0
+
+    @classmethod
+    def of_run(cls, state: RuntimeState, seconds: float) -> Spent:
+        """What the run that state is in has used (a run resumed after a crash counts from the crashed run)."""
+        return cls(
+            iterations=state.iteration - state.run_first_iteration,
+            tokens=state.totals.tokens - state.run_first_tokens,
+            seconds=seconds,
+            cost_usd=round(state.totals.cost_usd - state.run_first_cost_usd, 6),
+        )
+
+
+def last_iteration(state: RuntimeState, settings: Settings) -> int | None:
+    """The iteration at which this run's max_iterations budget ends it, or None without one."""
+    return state.run_first_iteration + settings.max_iterations if settings.max_iterations else None
 
 
 def gate(name: str) -> Gate:

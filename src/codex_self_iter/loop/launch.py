@@ -11,6 +11,7 @@ from typing import TextIO
 
 from codex_self_iter.agent.runners import make_runner
 from codex_self_iter.agent.types import AgentRunner
+from codex_self_iter.codex.pricing import find_price
 from codex_self_iter.errors import OutputClosed, UserError
 from codex_self_iter.loop.config_pin import pin_config
 from codex_self_iter.loop.context import Deps, LoopContext
@@ -54,6 +55,9 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
     if not dry_run:
         runner.prepare()
     checks, source = configured_checks(settings, layout.workspace)
+    model = runner.status_fields().get("model")
+    model = model if isinstance(model, str) else None
+    price, price_source = find_price(model, settings.prices) if model else (None, "")
     return LoopContext(
         settings=settings,
         layout=layout,
@@ -68,6 +72,9 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
         config_digest=prepared.config_digest,
         bypass=runner.unsandboxed,
         checkpoints=Checkpoints(prepared.worktree) if prepared.worktree and not dry_run else None,
+        model=model,
+        price=price,
+        price_source=price_source,
     )
 
 
@@ -155,6 +162,7 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
     if state.clean_exit:
         # Budgets count from here; a run resumed after a crash keeps the crashed run's count.
         state.run_first_iteration, state.run_first_tokens = state.iteration, state.totals.tokens
+        state.run_first_cost_usd = state.totals.cost_usd
     state.stop_reason, state.clean_exit = None, False
     save_runtime(path, state)
     write_status(ctx, state, Phase.STARTING)
@@ -185,8 +193,9 @@ def record_baseline(ctx: LoopContext, state: RuntimeState) -> None:
 
 def _announce(ctx: LoopContext) -> None:
     s = ctx.settings
-    if s.max_iterations == 0 and not s.max_wall_clock_sec and not s.max_total_tokens:
-        ctx.reporter.warn("max_iterations = 0 and no wall-clock or token budget: the loop is unbounded")
+    if s.max_iterations == 0 and not s.max_wall_clock_sec and not s.max_total_tokens and not s.max_cost_usd:
+        ctx.reporter.warn("max_iterations = 0 and no wall-clock, token or cost budget: the loop is unbounded")
+    _announce_cost(ctx)
     if ctx.bypass:
         ctx.reporter.warn("sandbox BYPASS is on: the agent runs without a sandbox or approvals")
     ctx.reporter.info(f"workspace {ctx.layout.workspace} · runner {ctx.runner.name} · checks: {ctx.checks_source}")
@@ -195,3 +204,18 @@ def _announce(ctx: LoopContext) -> None:
         start = run.start_branch or run.start_commit[:12]
         carried = " + your uncommitted changes" if run.carried_uncommitted else ""
         ctx.reporter.info(f"worktree run {run.id}: branch {run.branch} from {start}{carried}; your tree is untouched")
+
+
+def _announce_cost(ctx: LoopContext) -> None:
+    """Which price the cost comes from; one warning when there is none, so no cost is ever a silent $0."""
+    budget = ctx.settings.max_cost_usd
+    unenforced = f"; max_cost_usd = {budget:g} cannot be enforced" if budget else ""
+    if ctx.price is not None:
+        ctx.reporter.info(f"cost: {ctx.model} at {ctx.price.describe()} ({ctx.price_source})")
+    elif ctx.model is not None:
+        ctx.reporter.warn(
+            f"no price for model {ctx.model!r}: its cost is not counted{unenforced}; add "
+            f'[prices."{ctx.model}"] with input, cached_input and output (US$ per 1M tokens) to the config'
+        )
+    elif budget:
+        ctx.reporter.warn(f"the {ctx.runner.name} runner reports no model or token usage{unenforced}")

@@ -4,10 +4,39 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import TextIO
 
-from codex_self_iter.agent.kinds import TokenUsage
 from codex_self_iter.text import clip
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the live line shows while an agent call runs."""
+
+    iteration: int
+    role: str
+    elapsed: float
+    last_iteration: int | None = None  # where the iteration budget ends, when there is one
+    plan: tuple[int, int] | None = None  # (checked, all) items of the plan's checklist
+    files: int | None = None
+    tokens: int = 0  # this run's so far, the running call's included
+    cost_usd: float | None = None  # this run's so far; None when the price is unknown
+
+    def line(self) -> str:
+        """'#3 executor running 1m05s · iteration 3/30 · plan 2/7 steps · 4 files changed · 12,345 tokens · $0.42'."""
+        parts = [f"#{self.iteration} {self.role} running {human_duration(self.elapsed)}"]
+        if self.last_iteration:
+            parts.append(f"iteration {self.iteration}/{self.last_iteration}")
+        if self.plan is not None:
+            parts.append(f"plan {self.plan[0]}/{self.plan[1]} steps")
+        if self.files is not None:
+            parts.append(f"{self.files} files changed")
+        if self.tokens:
+            parts.append(f"{self.tokens:,} tokens")
+        if self.cost_usd is not None:
+            parts.append(f"${self.cost_usd:.2f}")
+        return " · ".join(parts)
 
 
 class Reporter:
@@ -45,16 +74,11 @@ class Reporter:
         shown = f": {clip(goal, 100)}" if goal else ""
         self.info(f"#{iteration} {role} started{shown}")
 
-    def heartbeat(self, iteration: int, role: str, elapsed: float, files: int | None, usage: TokenUsage | None) -> None:
+    def heartbeat(self, live: Live) -> None:
         """While the agent runs: a live line on a TTY, a plain line every heartbeat_sec otherwise."""
         if self.quiet:
             return
-        parts = [f"#{iteration} {role} running {human_duration(elapsed)}"]
-        if files is not None:
-            parts.append(f"{files} files changed")
-        if usage is not None:
-            parts.append(f"{usage.total} tokens")
-        line = " · ".join(parts)
+        line = live.line()
         if self.tty:
             self._write("\r\x1b[2K" + line)
             self._live = True
@@ -90,3 +114,10 @@ def human_duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def cost_text(cost_usd: float | None, model: str | None) -> str:
+    """'$0.42', or why there is no figure (never a silent $0)."""
+    if cost_usd is not None:
+        return f"${cost_usd:.2f}"
+    return f"? (no price for {model})" if model else "- (the agent reports no usage)"

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.core import LoopResult
-from codex_self_iter.loop.reporter import human_duration
+from codex_self_iter.loop.reporter import cost_text, human_duration
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
@@ -30,12 +30,14 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
     files = changed_files(ctx.layout.workspace, base.head, ctx.state_exclude, base.preexisting)
     totals = state.totals
     files_text = "?" if files is None else str(files)
+    known = totals.cost_usd if ctx.price is not None else None
+    cost = f" · cost: {cost_text(known, ctx.model)}" if ctx.model else ""
     wall = human_duration(max(0.0, ctx.deps.clock() - ctx.started_at)) if ctx.started_at else "?"
     print(
         f"codex-self-iter: stopped: {result.reason.value} (exit {result.exit_code}) — {result.detail}\n"
         f"  iterations: {state.iteration} · agent calls: {totals.agent_calls} · agent time: "
         f"{human_duration(totals.agent_seconds)} · run time: {wall} · files changed: {files_text} · "
-        f"tokens: {totals.tokens:,}",
+        f"tokens: {totals.tokens:,}{cost}",
         file=out,
     )
     if ctx.settings.quiet:

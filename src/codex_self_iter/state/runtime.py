@@ -55,15 +55,17 @@ class Totals(BaseModel):
     cached_input_tokens: int = 0
     output_tokens: int = 0
     reasoning_output_tokens: int = 0
+    cost_usd: float = 0.0  # from the model's price; calls of a model without a price add nothing
 
     @property
     def tokens(self) -> int:
         """Input plus output tokens."""
         return self.input_tokens + self.output_tokens
 
-    def with_call(self, usage: TokenUsage, seconds: float) -> Totals:
+    def with_call(self, usage: TokenUsage, seconds: float, cost_usd: float = 0.0) -> Totals:
         """These totals plus one agent call."""
         return Totals(
+            cost_usd=round(self.cost_usd + cost_usd, 6),
             agent_calls=self.agent_calls + 1,
             agent_seconds=round(self.agent_seconds + seconds, 3),
             input_tokens=self.input_tokens + usage.input_tokens,
@@ -100,6 +102,7 @@ class RuntimeState(BaseModel):
     totals: Totals = Field(default_factory=Totals)
     run_first_iteration: int = 0
     run_first_tokens: int = 0
+    run_first_cost_usd: float = 0.0
     completed: bool = False
     task: str | None = None  # the task file this episode works on (task queue), else None
     stop_reason: StopReason | None = None

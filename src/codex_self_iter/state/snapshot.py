@@ -40,6 +40,13 @@ class StatusTotals(Totals):
         return self.input_tokens + self.output_tokens
 
 
+class PlanProgress(BaseModel):
+    """The plan's Markdown checklist: items checked (`- [x]`) of all items."""
+
+    done: int
+    total: int
+
+
 class StatusSnapshot(BaseModel):
     """status.json. The loop writes every field; readers accept a partial file (each field has a default)."""
 
@@ -54,6 +61,8 @@ class StatusSnapshot(BaseModel):
     call_iteration: int | None = None
     call_started_at: float | None = None
     iteration: int = 0
+    last_iteration: int | None = None  # where this run's max_iterations ends it; None without that budget
+    plan: PlanProgress | None = None
     task: str | None = None  # the task file of this episode (task queue), else None
     goal: str | None = None
     goal_history: list[str] = []
@@ -61,6 +70,8 @@ class StatusSnapshot(BaseModel):
     backoff_until: float | None = None
     backoff_reason: str | None = None
     totals: StatusTotals = Field(default_factory=StatusTotals)
+    model: str | None = None  # the model the runner uses, when it says
+    cost_usd: float | None = None  # totals.cost_usd, or None when the model's price (or the usage) is unknown
     baseline: Baseline | None = None
     last_checks: ChecksRecord | None = None
     last_review: ReviewRecord | None = None

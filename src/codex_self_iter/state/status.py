@@ -7,10 +7,12 @@ import time
 
 from codex_self_iter import __version__
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.gates import last_iteration
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.fsio import atomic_write_json
 from codex_self_iter.state.runtime import RuntimeState
-from codex_self_iter.state.snapshot import Phase, StatusSnapshot, StatusTotals
+from codex_self_iter.state.snapshot import Phase, PlanProgress, StatusSnapshot, StatusTotals
+from codex_self_iter.workspace.inputs import read_plan_progress
 
 
 def write_status(
@@ -34,6 +36,8 @@ def write_status(
         call_iteration=call_iteration,
         call_started_at=now if agent_pid is not None else None,
         iteration=state.iteration,
+        last_iteration=last_iteration(state, ctx.settings),
+        plan=PlanProgress(done=plan[0], total=plan[1]) if (plan := read_plan_progress(ctx.layout)) else None,
         task=state.task,
         goal=state.goal,
         goal_history=state.goal_history[-10:],
@@ -41,6 +45,8 @@ def write_status(
         backoff_until=state.backoff_until or None,
         backoff_reason=state.backoff_reason or None,
         totals=StatusTotals.model_validate(state.totals.model_dump()),
+        model=ctx.model,
+        cost_usd=round(state.totals.cost_usd, 6) if ctx.price is not None else None,
         baseline=state.baseline,
         last_checks=state.last_checks,
         last_review=state.last_review,

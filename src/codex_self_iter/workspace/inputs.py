@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.layout import Layout
+
+_CHECKBOX = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[([ xX])\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,20 @@ def read_inputs(layout: Layout) -> Inputs:
         whole = _read(context, "task").strip()
         task += f"\n\n---\nThe whole objective ({context.name}), for context; work on the task above:\n\n{whole}\n"
     return Inputs(task=task, plan=plan, task_hash=hashlib.sha256(task.encode("utf-8")).hexdigest())
+
+
+def plan_progress(plan: str) -> tuple[int, int] | None:
+    """(checked, all) of the plan's Markdown checklist items (`- [x]` / `- [ ]`), or None when it has none."""
+    marks = _CHECKBOX.findall(plan)
+    return (sum(mark in "xX" for mark in marks), len(marks)) if marks else None
+
+
+def read_plan_progress(layout: Layout) -> tuple[int, int] | None:
+    """plan_progress of the plan file as it is now; None when it cannot be read (the loop reports that itself)."""
+    try:
+        return plan_progress(layout.plan_file.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
 
 
 def _read(path: Path, what: str) -> str:

@@ -1,0 +1,116 @@
+"""max_cost_usd with the real codex binary: dollars from the usage the (fake) model server reports, a price table
+shipped in the package and overridable with [prices], the cost in status, history and the summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from codex_self_iter.cli import main
+from codex_self_iter.codex.pricing import bundled_prices
+from tests.support.codex_home import MOCK_MODEL, write_codex_home
+from tests.support.e2e_loop import CodexLoop, agent_calls, usage
+from tests.support.fake_responses_server import FakeResponsesServer
+from tests.support.loop_harness import FakeTime
+
+pytestmark = pytest.mark.codex
+
+PLAN = {"next_goal": "write hello.txt saying hello", "summary": "one file to write", "stop": False}
+# 100k input tokens (20k of them cached) and 10k output per model response.
+USAGE = usage(100_000, 20_000, 10_000, 2_000)
+
+
+def step(block: dict[str, object]) -> list[dict[str, object]]:
+    return [{"message_json": block}, {"usage": USAGE}]
+
+
+def report(n: int) -> dict[str, object]:
+    return {"status": "continue", "summary": f"step {n}", "next_goal": f"do step {n + 1}", "evidence": []}
+
+
+def price_per_response(input_price: float, cached_price: float, output_price: float) -> float:
+    return (80_000 * input_price + 20_000 * cached_price + 10_000 * output_price) / 1_000_000
+
+
+@pytest.fixture
+def loop(codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CodexLoop]:
+    with FakeResponsesServer() as server:
+        write_codex_home(Path(os.environ["CODEX_HOME"]), server.url)
+        monkeypatch.setenv("CODEX_BIN", codex_bin)
+        yield CodexLoop(server, git_repo, FakeTime(now=time.time()))
+
+
+def test_the_cost_budget_stops_the_run_before_the_call_that_would_exceed_it(
+    loop: CodexLoop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    price = bundled_prices()[MOCK_MODEL]  # the model codex uses, from $CODEX_HOME/config.toml
+    each = price_per_response(price.input, price.cached_input or price.input, price.output)
+    loop.server.add_turns(step(PLAN), step(report(1)), step(report(2)), step(report(3)), step(report(4)))
+    budget = round(2.5 * each, 4)  # planner + executor 1 stay under it; executor 2 crosses it
+    run = loop.run({"max_cost_usd": budget, "max_iterations": 10})
+
+    assert run.exit_code == 2, run.output
+    status = run.status
+    assert (status["stop_reason"], status["exit_code"]) == ("cost_budget", 2)
+    assert len(loop.requests()) == 3  # no call after the budget was spent
+    assert status["cost_usd"] == pytest.approx(3 * each) and status["model"] == MOCK_MODEL
+    assert status["stop_detail"] == f"${3 * each:.2f} spent of max_cost_usd={budget:g}"
+    assert [call["cost_usd"] for call in agent_calls(run)] == [pytest.approx(each)] * 3
+    err = capsys.readouterr().err
+    assert f"cost: {MOCK_MODEL} at $1.25 / $0.125 / $10 per 1M input / cached input / output tokens" in err
+    assert f"stopped: cost_budget (exit 2) — ${3 * each:.2f} spent" in run.output
+    assert f"tokens: {3 * 110_000:,} · cost: ${3 * each:.2f}" in run.output
+
+    assert main(["status", "-w", str(loop.workspace), "--json"]) == 0
+    report_json = json.loads(capsys.readouterr().out)
+    assert report_json["cost_usd"] == pytest.approx(3 * each) and report_json["stop_reason"] == "cost_budget"
+    assert main(["status", "-w", str(loop.workspace)]) == 0
+    assert f"cost: ${3 * each:.2f}" in capsys.readouterr().out
+    assert main(["history", "-w", str(loop.workspace)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[7] == "cost" and sum(f" ${each:.3f}" in line for line in table) == 3, table
+
+
+def test_a_model_without_a_price_is_one_warning_then_a_price_in_the_config_counts(
+    loop: CodexLoop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loop.server.add_turns(step(PLAN), step(report(1)), step(PLAN), step(report(1)))
+    run = loop.run({"max_iterations": 1, "max_cost_usd": 100, "codex": {"model": "house-model-7"}})
+    assert run.exit_code == 2 and run.status["stop_reason"] == "max_iterations"
+    err = capsys.readouterr().err
+    assert err.count("no price for model 'house-model-7'") == 1
+    assert 'its cost is not counted; max_cost_usd = 100 cannot be enforced; add [prices."house-model-7"]' in err
+    assert run.status["cost_usd"] is None and "cost: ? (no price for house-model-7)" in run.output
+    assert [call["cost_usd"] for call in agent_calls(run)] == [None, None]  # unknown, never a silent 0
+
+    prices = {"house-model-7": {"input": 2.0, "output": 8.0}}  # cached input at the input price
+    run = loop.run({"max_iterations": 1, "codex": {"model": "house-model-7"}, "prices": prices, "max_cost_usd": 100})
+    each = price_per_response(2.0, 2.0, 8.0)
+    assert run.status["cost_usd"] == pytest.approx(2 * each)
+    assert "house-model-7 at $2 / $2 / $8 per 1M" in capsys.readouterr().err
+    assert "no price" not in run.output
+
+
+@pytest.mark.timeout(120)
+def test_the_cost_budget_as_a_subprocess(loop: CodexLoop) -> None:
+    loop.server.add_turns(step(PLAN), step(report(1)), step(report(2)))
+    config = loop.workspace.parent / "cost.toml"
+    config.write_text(tomli_w.dumps({"checks": [], "max_cost_usd": 0.001, "command_timeout_sec": 60}))
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_self_iter", "run", "-w", str(loop.workspace), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "stopped: cost_budget (exit 2)" in done.stdout
+    assert len(loop.requests()) == 1, done.stderr  # the planner's call alone spent the budget
