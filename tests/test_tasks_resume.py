@@ -66,7 +66,7 @@ def test_kill_9_during_task_2_then_run_resumes_task_2_and_keeps_task_1(
             loop.kill()
             loop.wait()
     text, report = seen
-    assert " · task 002 · iteration 2: executor running for" in text.splitlines()[0]
+    assert " · task 002 · iteration 2/5: executor running for" in text.splitlines()[0]
     assert "  tasks: 1/3 done · final audit: not yet\n    [x] 001 Write a.txt — verified at iteration 1\n" in text
     assert "    [~] 002 Write b.txt — iteration 1/4\n    [ ] 003 Write c.txt\n" in text
     assert report["task"] == "002" and report["call"]["role"] == "executor"
