@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,33 @@ def test_a_template_the_agent_wrote_into_the_config_does_not_run_without_accept_
 
     main([*argv, "--accept-config"])  # the user looked and accepted: now it is the config
     assert (marks / "pwned").exists()
+
+
+# The executor waits for the user's STOP, deletes it at once, and carries on as if nothing happened.
+DELETE_STOP_SH = r"""#!/bin/sh
+echo "$$ $3 $4" >> "$AGENT_LOG"
+case "$3" in
+  planner) printf '{"next_goal": "goal %s", "summary": "plan"}\n' "$4"; exit 0 ;;
+esac
+touch "$AGENT_MARK"
+i=0
+while [ ! -e "$2/.codex-self-iter/STOP" ] && [ "$i" -lt 300 ]; do sleep 0.02; i=$((i + 1)); done
+rm -f "$2/.codex-self-iter/STOP"
+echo "$4" >> "$2/work.txt"
+printf '{"status": "continue", "summary": "step %s", "next_goal": "goal %s", "evidence": []}\n' "$4" "$4"
+"""
+
+
+def test_a_stop_the_agent_deletes_still_stops_the_loop(bench: LoopBench) -> None:
+    bench.agent.write_text(DELETE_STOP_SH)
+    loop = bench.start("--max-iterations", "5")
+    assert wait_for(bench.mark.exists, 30), loop.stderr
+    stop = [sys.executable, "-m", "codex_self_iter", "stop", "--workspace", str(bench.workspace)]
+    done = subprocess.run([*stop, "--config", str(bench.config_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert loop.wait(60) == 5, loop.stdout + loop.stderr
+    assert not (bench.state_dir / "STOP").exists()  # the agent did delete it
+    assert [role for role, _ in bench.agent_calls()].count("executor") == 1
+    assert bench.status()["stop_reason"] == "stop_file"
+    code, again = bench.run("--max-iterations", "1")  # the request was used up: the next run starts normally
+    assert code == 2, again.stderr

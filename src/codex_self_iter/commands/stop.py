@@ -47,15 +47,14 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def write_stop_file(layout: Layout, reason: str) -> None:
     """The STOP sentinel as JSON: the reason and when (sentinel.read_stop_reason reads it back)."""
     now = time.time()
-    atomic_write_json(
-        layout.stop_file,
-        {
-            "reason": reason,
-            "requested_at": now,
-            "requested_at_text": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)),
-            "by_pid": os.getpid(),
-        },
-    )
+    request = {
+        "reason": reason,
+        "requested_at": now,
+        "requested_at_text": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)),
+        "by_pid": os.getpid(),
+    }
+    atomic_write_json(layout.stop_file, request)
+    atomic_write_json(layout.stop_latch, request)  # private: the agent deleting STOP does not cancel the request
 
 
 def _stop_now(layout: Layout, view: LoopView, wait_sec: float) -> int:

@@ -28,7 +28,7 @@ from codex_self_iter.state.loop_lock import LoopLock
 from codex_self_iter.state.runtime import Baseline, RuntimeState, Streaks, load_runtime, save_runtime
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
-from codex_self_iter.state.stop_request import StopSignals, stop_file_present
+from codex_self_iter.state.stop_request import StopSignals, remove_sentinel, stop_file_present
 from codex_self_iter.workspace.checkpoint import Checkpoints
 from codex_self_iter.workspace.fingerprint import dirty_digests, take_fingerprint
 from codex_self_iter.workspace.git_exclude import exclude_state_dir
@@ -66,7 +66,7 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
         checks_source=source,
         journal=Journal(layout.journal, deps.clock),
         reporter=Reporter(settings.quiet, settings.heartbeat_sec, stream),
-        signals=StopSignals((layout.stop_file, layout.global_stop_file)),
+        signals=StopSignals((layout.stop_file, layout.global_stop_file), layout.stop_latch),
         deps=deps,
         config_path=prepared.config_path,
         config_digest=prepared.config_digest,
@@ -109,6 +109,7 @@ def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tu
         raise UserError(f"{layout.state_dir}: cannot create the state dir ({exc.strerror}); check permissions") from exc
     with LoopLock(layout.lock_file, layout.holder_file):
         pin_config(layout.config_record, watched_config(prepared), flags.accept_config)
+        layout.stop_latch.unlink(missing_ok=True)  # a request no run saw is void once its STOP file is gone
         exclude_state_dir(layout.workspace, layout.state_dir)
         ended = end_leftover_agent(layout.agent_file)
         # Only the lock holder may clean up: nobody else is writing these directories now.
@@ -133,7 +134,7 @@ def _check_stop_files(stop_file: Path, global_stop: Path, clear: bool) -> None:
     if not clear:
         raise UserError(f"{found}: a STOP sentinel is present; remove it or run again with --clear-stop")
     for path in (stop_file, global_stop):
-        path.unlink(missing_ok=True)
+        remove_sentinel(path)
 
 
 def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
