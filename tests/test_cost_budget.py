@@ -24,6 +24,10 @@ from tests.support.loop_harness import FakeTime
 pytestmark = pytest.mark.codex
 
 PLAN = {"next_goal": "write hello.txt saying hello", "summary": "one file to write", "stop": False}
+ENV_DUMP = (
+    "import json, os, sys; open(sys.argv[1], 'w').write(json.dumps("
+    "{k: v for k, v in os.environ.items() if k.startswith('CODEX_SELF_ITER_')}))"
+)
 # 100k input tokens (20k of them cached) and 10k output per model response.
 USAGE = usage(100_000, 20_000, 10_000, 2_000)
 
@@ -103,7 +107,10 @@ def test_a_model_without_a_price_is_one_warning_then_a_price_in_the_config_count
 def test_the_cost_budget_as_a_subprocess(loop: CodexLoop) -> None:
     loop.server.add_turns(step(PLAN), step(report(1)), step(report(2)))
     config = loop.workspace.parent / "cost.toml"
-    config.write_text(tomli_w.dumps({"checks": [], "max_cost_usd": 0.001, "command_timeout_sec": 60}))
+    seen = loop.workspace.parent / "on_stop.env"
+    on_stop = [sys.executable, "-c", ENV_DUMP, str(seen)]
+    table = {"checks": [], "max_cost_usd": 0.001, "command_timeout_sec": 60, "hooks": {"on_stop": on_stop}}
+    config.write_text(tomli_w.dumps(table))
     done = subprocess.run(
         [sys.executable, "-m", "codex_self_iter", "run", "-w", str(loop.workspace), "--config", str(config)],
         capture_output=True,
@@ -114,3 +121,8 @@ def test_the_cost_budget_as_a_subprocess(loop: CodexLoop) -> None:
     assert done.returncode == 2, done.stderr[-2000:]
     assert "stopped: cost_budget (exit 2)" in done.stdout
     assert len(loop.requests()) == 1, done.stderr  # the planner's call alone spent the budget
+    env = json.loads(seen.read_text())  # the on_stop hook saw the outcome, cost included
+    price = bundled_prices()[MOCK_MODEL]
+    each = price_per_response(price.input, price.cached_input or price.input, price.output)
+    assert (env["CODEX_SELF_ITER_REASON"], env["CODEX_SELF_ITER_EXIT_CODE"]) == ("cost_budget", "2")
+    assert env["CODEX_SELF_ITER_COST_USD"] == f"{each:.4f}" and env["CODEX_SELF_ITER_TOKENS"] == "110000"

@@ -8,13 +8,31 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from codex_self_iter.codex.pricing import ModelPrice
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.errors import UserError
 
 DEFAULT_TEMPLATE = "scripts/invoke-codex-agent.sh {prompt_file} {workspace}"
+
+
+class HookSettings(BaseModel):
+    """Commands run at points of a loop's life, e.g. to send a notification; argv lists, no shell."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_iteration: list[str] = Field(default_factory=list, description="Run after every iteration.")
+    on_complete: list[str] = Field(default_factory=list, description="Run when the work is complete (verified).")
+    on_stop: list[str] = Field(default_factory=list, description="Run when a run ends, for any reason.")
+    timeout_sec: float = Field(default=30, gt=0, description="Wall-clock limit per hook; then its group is ended.")
+
+    @field_validator("on_iteration", "on_complete", "on_stop")
+    @classmethod
+    def _program_first(cls, argv: list[str]) -> list[str]:
+        if argv and not argv[0].strip():
+            raise ValueError("the first item must name the program to run (or leave the list empty)")
+        return argv
 
 
 class Settings(BaseModel):
@@ -99,6 +117,7 @@ class Settings(BaseModel):
     heartbeat_sec: float = Field(default=30, gt=0, description="Seconds between progress lines on a non-TTY.")
 
     codex: CodexSettings = Field(default_factory=CodexSettings, description="The built-in codex runner.")
+    hooks: HookSettings = Field(default_factory=HookSettings, description="Commands run on loop events.")
     prices: dict[str, ModelPrice] = Field(
         default_factory=dict, description="USD per 1M tokens by model, over the bundled estimates (codex/prices.toml)."
     )
@@ -157,7 +176,7 @@ def _first_error(exc: ValidationError, source: str) -> str:
 def _unknown_key_hint(loc: list[str]) -> str:
     """Where the key belongs, or the nearest known key, or where to look them up."""
     name, here = loc[-1], ".".join(loc[:-1])
-    tables: dict[str, type[BaseModel]] = {"": Settings, "codex": CodexSettings}
+    tables: dict[str, type[BaseModel]] = {"": Settings, "codex": CodexSettings, "hooks": HookSettings}
     if here not in tables:
         return "remove it or check its spelling against config.example.toml"
     ordered = [here] + [table for table in tables if table != here]  # this table's own keys first

@@ -9,6 +9,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.config_pin import ConfigGuard
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.hooks import run_hook
 from codex_self_iter.loop.next_call import next_call
 from codex_self_iter.loop.steps import execute, plan
 from codex_self_iter.options import DEFAULT_CONFIG_NAME
@@ -45,8 +46,11 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
             if state.backoff_until > ctx.deps.clock():
                 stop = _wait(ctx, state)
                 continue
+            done_before = state.iteration
             decision = _iterate(ctx, state)
             stop = _apply(ctx, state, decision)
+            if state.iteration > done_before:
+                run_hook(ctx, state, "on_iteration")
             prune(ctx.layout, ctx.settings.keep_runs)
         crashed = False
     except UserError as exc:
@@ -160,4 +164,7 @@ def finish(ctx: LoopContext, state: RuntimeState, stop: gates.Stop) -> LoopResul
     phase = Phase.COMPLETE if stop.reason is StopReason.COMPLETE else Phase.STOPPED
     write_status(ctx, state, phase, exit_code=code, detail=stop.detail)
     ctx.journal.record("stop", iteration=state.iteration, reason=stop.reason.value, detail=stop.detail, exit_code=code)
+    if stop.reason is StopReason.COMPLETE:
+        run_hook(ctx, state, "on_complete", stop.reason, stop.detail)
+    run_hook(ctx, state, "on_stop", stop.reason, stop.detail)
     return LoopResult(stop.reason, stop.detail, code)
