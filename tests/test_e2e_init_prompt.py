@@ -40,17 +40,24 @@ def init(workspace: Path, answer: str, monkeypatch: pytest.MonkeyPatch, *flags: 
     return main(["init", "--workspace", str(workspace), "--prompt", "add divide() with tests", *flags])
 
 
+@pytest.mark.parametrize(("answer", "flags"), [("y\n", ()), ("", ("--yes",))])
 def test_the_proposal_is_shown_and_written_after_confirmation(
-    server: FakeResponsesServer, git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: FakeResponsesServer,
+    git_repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: str,
+    flags: tuple[str, ...],
 ) -> None:
     server.add_turns([{"message_json": PROPOSAL}])
     for name in ("TASK.md", "plan.md"):
         (git_repo / name).unlink()
 
-    assert init(git_repo, "y\n", monkeypatch) == 0, capsys.readouterr()
+    assert init(git_repo, answer, monkeypatch, *flags) == 0, capsys.readouterr()
 
     out = capsys.readouterr().out
-    assert "--- tasks/002-test-divide.md" in out and "  python3 -m pytest -q" in out and "[y/N]" in out
+    assert "--- tasks/002-test-divide.md" in out and "  python3 -m pytest -q" in out
+    assert ("[y/N]" in out) is not bool(flags)  # --yes: shown, not asked
     task = (git_repo / "TASK.md").read_text()
     assert PROPOSAL["objective"] in task and "## Done when\n\n- divide(6, 3) == 2\n" in task
     assert (git_repo / "plan.md").read_text() == "# Plan\n\n- [ ] Add divide()\n- [ ] Test it\n"
