@@ -17,4 +17,13 @@ git -C "$work" init -q
 git -C "$work" add -A
 git -C "$work" -c user.name=quickstart -c user.email=quickstart@example.invalid commit -q -m "quickstart example"
 echo "workspace: $work" >&2
-exec "$venv/bin/python" -m codex_self_iter run --workspace "$work" --config "$root/examples/demo/codex-self-iter.toml"
+code=0
+"$venv/bin/python" -m codex_self_iter run --workspace "$work" --config "$root/examples/demo/codex-self-iter.toml" || code=$?
+cat >&2 <<EOF
+
+Try it on your own repository (Codex installed and logged in; README.md "Install" puts the command on PATH):
+  source "$venv/bin/activate"
+  cd /path/to/your/repo && codex-self-iter init --goal "what should be true when the work is done"
+  codex-self-iter doctor && codex-self-iter run
+EOF
+exit "$code"

@@ -39,6 +39,8 @@ def test_quickstart_command_ends_with_a_verified_stop(tmp_path: Path, capsys: py
     assert done.returncode == 0, done.stderr[-3000:]
     assert "stopped: complete (exit 0)" in done.stdout
     assert "completion claim rejected: the project's checks fail" in done.stderr  # the demo's early claim
+    assert "Try it on your own repository" in done.stderr.strip().splitlines()[-4]  # the quickstart's last words
+    assert done.stderr.strip().endswith("codex-self-iter doctor && codex-self-iter run")
     assert "1/1 checks passed" in done.stdout
     assert (tmp_path / "qs" / "slug.py").read_text().count("re.findall") == 1
     shown = re.search(r"```text\n(codex-self-iter: #1 0/1 checks passed.*?)```", README, re.DOTALL)
