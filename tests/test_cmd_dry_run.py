@@ -106,6 +106,7 @@ def test_codex_runner_argv_reads_the_prompt_from_stdin(
     argv = out.split("argv: ", 1)[1].splitlines()[0].split()
     assert argv[:2] == ["codex", "exec"] and "--json" in argv and argv[-1] == "-"
     assert argv[argv.index("-s") : argv.index("-s") + 2] == ["-s", "workspace-write"]
+    assert argv[argv.index("features.goals=false") - 1] == "-c"  # Codex's own goal loop stays off
     assert "stdin: the prompt below" in out and "CODEX_BIN=" in out
     assert not (git_repo / ".codex-self-iter").exists()
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from codex_self_iter.agent.kinds import Role
 from codex_self_iter.codex import TESTED_CODEX_VERSION
-from codex_self_iter.codex.argv import BYPASS_FLAG, check_supported, fresh_argv, resume_argv
+from codex_self_iter.codex.argv import BYPASS_FLAG, NO_CODEX_GOALS, check_supported, fresh_argv, resume_argv
 from codex_self_iter.codex.probe import CodexProbe
 from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.errors import UserError
@@ -37,7 +37,7 @@ def test_fresh_argv_defaults() -> None:
     argv = fresh_argv("codex", CodexSettings(), workspace=WS, last_message=LAST, schema=SCHEMA)
     assert argv == [
         "codex", "exec", "--json", "-C", str(WS), "-s", "workspace-write",
-        "-o", str(LAST), "--output-schema", str(SCHEMA), "-",
+        "-o", str(LAST), "--output-schema", str(SCHEMA), "-c", NO_CODEX_GOALS, "-",
     ]  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def test_fresh_argv_with_everything() -> None:
     argv = fresh_argv("codex", settings, workspace=WS, last_message=LAST, schema=None)
     assert argv == [
         "codex", "exec", "--json", "-C", str(WS), "-s", "read-only", "-o", str(LAST),
-        "-m", "gpt-5.5", "--skip-git-repo-check", "-p", "deep",
+        "-m", "gpt-5.5", "--skip-git-repo-check", "-p", "deep", "-c", NO_CODEX_GOALS,
         "-c", f'sandbox_workspace_write.writable_roots=["{WS}/.git", "/abs/cache"]',
         "-c", 'model_reasoning_effort="high"',
         "--dangerously-bypass-hook-trust", "-",
@@ -76,7 +76,7 @@ def test_resume_argv_has_no_cd_or_sandbox_flag() -> None:
     assert argv == [
         "codex", "exec", "-p", "deep", "resume", "th-1", "--json", "-o", str(LAST),
         "--output-schema", str(SCHEMA), "-m", "gpt-5.5",
-        "-c", 'sandbox_mode="workspace-write"',
+        "-c", 'sandbox_mode="workspace-write"', "-c", NO_CODEX_GOALS,
         "-c", f'sandbox_workspace_write.writable_roots=["{WS}/build"]', "-",
     ]  # fmt: skip
     assert "-C" not in argv and "-s" not in argv
@@ -84,7 +84,17 @@ def test_resume_argv_has_no_cd_or_sandbox_flag() -> None:
 
 def test_resume_argv_in_bypass_mode() -> None:
     argv = resume_argv("codex", CodexSettings(bypass=True), "th-1", workspace=WS, last_message=LAST, schema=None)
-    assert argv == ["codex", "exec", "resume", "th-1", "--json", "-o", str(LAST), BYPASS_FLAG, "-"]
+    assert argv == [
+        "codex", "exec", "resume", "th-1", "--json", "-o", str(LAST), BYPASS_FLAG, "-c", NO_CODEX_GOALS, "-"
+    ]  # fmt: skip
+
+
+def test_every_call_fresh_or_resumed_turns_off_codex_goals() -> None:
+    for settings in (CodexSettings(), CodexSettings(bypass=True), CodexSettings(config_overrides=["x=1"])):
+        fresh = fresh_argv("codex", settings, workspace=WS, last_message=LAST, schema=None)
+        resumed = resume_argv("codex", settings, "th-1", workspace=WS, last_message=LAST, schema=None)
+        for argv in (fresh, resumed):
+            assert argv[argv.index(NO_CODEX_GOALS) - 1] == "-c"
 
 
 def test_writable_roots_are_a_toml_array_even_with_quotes_and_unicode() -> None:

@@ -25,19 +25,19 @@ def later(**delta: float) -> float:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("You've hit your usage limit. Try again at 3:05 PM.", at(15, 5)),
+        ("You've hit your usage limit. Try again at 3:05 PM.", at(15, 6)),  # the end of the stated minute
         (
             "You’ve hit your usage limit. Upgrade to Pro (https://x), visit https://y or try again at 1:55 AM.",
-            at(1, 55, 21),
+            at(1, 56, 21),
         ),
-        ("Rate limited; try again at 15:30.", at(15, 30)),
-        ("try again at 1:59 PM", at(13, 59)),  # within tolerance of now: today, not tomorrow
-        ("try again at 9:00 am", at(9, 0, 21)),  # already past today: tomorrow
-        ("resets 4pm", at(16, 0)),
+        ("Rate limited; try again at 15:30.", at(15, 31)),
+        ("try again at 1:59 PM", at(14, 0)),  # within tolerance of now: today, not tomorrow
+        ("try again at 9:00 am", at(9, 1, 21)),  # already past today: tomorrow
+        ("resets 4pm", at(16, 1)),
         ("You've hit your usage limit. Try again at Aug 8th, 2027 12:30 PM.", None),  # > 31 days ahead
-        ("You've hit your usage limit. Try again at Nov 22nd, 2026 12:30 PM.", at(12, 30, 22)),
-        ("or try again at Dec 1st, 2026 1:05 AM.", at(1, 5, 1, 12)),
-        ("You've hit your usage limit. Try again Nov 23.", at(0, 0, 23)),
+        ("You've hit your usage limit. Try again at Nov 22nd, 2026 12:30 PM.", at(12, 31, 22)),
+        ("or try again at Dec 1st, 2026 1:05 AM.", at(1, 6, 1, 12)),
+        ("You've hit your usage limit. Try again Nov 23.", at(0, 0, 24)),  # a day: its end
         ("send a request to your admin or try again in 3 days 6 hours 57 minutes.", later(days=3, hours=6, minutes=57)),
         ("try again in 2 hours 5 minutes", later(hours=2, minutes=5)),
         ("Please try again in 20s.", later(seconds=20)),

@@ -31,7 +31,7 @@ from tests.support.e2e_loop import (
     usage,
 )
 from tests.support.e2e_processes import ProcessWatcher
-from tests.support.fake_responses_server import FakeResponsesServer, RecordedRequest
+from tests.support.fake_responses_server import FakeResponsesServer, RecordedRequest, usage_limit_body
 from tests.support.fake_responses_sse import DEFAULT_USAGE
 from tests.support.loop_harness import FakeTime, private_file
 
@@ -59,18 +59,6 @@ def shell(command: str) -> list[dict[str, Any]]:
 def tool_outputs(request: RecordedRequest) -> list[str]:
     """What codex sent back to the model from the tool calls it ran."""
     return [item["output"] for item in request.body["input"] if item.get("type") == "function_call_output"]
-
-
-def limit_body(resets_at: int | None) -> dict[str, Any]:
-    """The ChatGPT-plan usage-limit error codex recognises (429)."""
-    error: dict[str, Any] = {
-        "type": "usage_limit_reached",
-        "message": "You've hit your usage limit.",
-        "plan_type": "plus",
-    }
-    if resets_at is not None:
-        error["resets_at"] = resets_at
-    return {"error": error}
 
 
 @pytest.fixture
@@ -298,7 +286,7 @@ def test_the_schema_codex_sends_matches_each_role(loop: CodexLoop) -> None:
 def test_a_usage_limit_is_waited_out_until_the_stated_time(loop: CodexLoop) -> None:
     resets_at = int(loop.time.now) + 600
     loop.server.add_turns(
-        [{"error": {"status": 429, "body": limit_body(resets_at)}}],
+        [{"error": {"status": 429, "body": usage_limit_body(resets_at)}}],
         answer(PLAN),
         shell("echo hello > hello.txt"),
         answer(report("complete", "wrote hello.txt")),
@@ -311,8 +299,8 @@ def test_a_usage_limit_is_waited_out_until_the_stated_time(loop: CodexLoop) -> N
     assert first["failure"] == "usage_limit" and "try again at" in first["error"].lower()
     (backoff,) = [r for r in run.journal() if r.get("kind") == "backoff"]
     assert backoff["reason"] == "usage limit"
-    # Codex prints the reset time to the minute: the loop waits until then, not a generic backoff.
-    assert 600 - 60 - 5 <= backoff["seconds"] <= 600
+    # Codex prints the reset time to the minute: the loop waits until that minute's end, not a generic backoff.
+    assert 600 <= backoff["seconds"] <= 660
     assert sum(loop.time.sleeps) == pytest.approx(backoff["seconds"], abs=0.01)  # the journal rounds to ms
     assert run.runtime["usage_wait_total_sec"] == pytest.approx(backoff["seconds"], abs=0.01)
     assert run.status["stop_reason"] == "complete"
@@ -320,8 +308,8 @@ def test_a_usage_limit_is_waited_out_until_the_stated_time(loop: CodexLoop) -> N
 
 def test_a_usage_limit_without_a_time_backs_off_exponentially(loop: CodexLoop) -> None:
     loop.server.add_turns(
-        [{"error": {"status": 429, "body": limit_body(None)}}],
-        [{"error": {"status": 429, "body": limit_body(None)}}],
+        [{"error": {"status": 429, "body": usage_limit_body(None)}}],
+        [{"error": {"status": 429, "body": usage_limit_body(None)}}],
         answer(PLAN),
         shell("echo hello > hello.txt"),
         answer(report("continue", "wrote hello.txt", "check hello.txt")),
@@ -337,7 +325,7 @@ def test_a_usage_limit_without_a_time_backs_off_exponentially(loop: CodexLoop) -
 
 def test_a_usage_limit_beyond_the_longest_wait_stops_the_loop(loop: CodexLoop) -> None:
     loop.server.add_turns(
-        [{"error": {"status": 429, "body": limit_body(int(loop.time.now) + 2 * 3600)}}],
+        [{"error": {"status": 429, "body": usage_limit_body(int(loop.time.now) + 2 * 3600)}}],
         answer(PLAN),
     )
     run = loop.run({"usage_limit_max_wait_sec": 1800})

@@ -98,6 +98,16 @@ def test_usage_limit_waits_within_the_cap(retry_in: float | None, waited: float,
     assert gates.usage_limit_gate(retry_in, waited, 1, S) == expected
 
 
+@pytest.mark.parametrize(
+    ("retry_in", "streak", "seconds"), [(-20.0, 1, 5.0), (-20.0, 2, 10.0), (0.2, 3, 20.0), (30.0, 1, 30.0)]
+)
+def test_a_stated_time_already_past_waits_at_least_the_growing_backoff(
+    retry_in: float, streak: int, seconds: float
+) -> None:
+    settings = Settings(backoff_base_sec=5, backoff_max_sec=300, backoff_jitter=0)
+    assert gates.usage_limit_gate(retry_in, 0.0, streak, settings) == gates.Backoff(seconds, "usage limit")
+
+
 def test_usage_limit_beyond_the_cap_stops() -> None:
     decision = gates.usage_limit_gate(3 * 86400.0, 0.0, 1, S)
     assert isinstance(decision, gates.Stop) and decision.reason is StopReason.USAGE_LIMIT

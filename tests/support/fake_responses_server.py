@@ -7,6 +7,8 @@ Steps: {"message": text}, {"message_json": obj}, {"shell": cmd}, {"apply_patch":
 {"error": {"status": 500, "body": str | obj, "headers": {...}}}, {"failed": message},
 {"stall": {"seconds": n}}, {"usage": {...}} (overrides the turn's usage).
 When the script is exhausted the server answers "(mock: script exhausted)".
+`limit_until(epoch, clock)` answers every request with a 429 usage limit (resets_at = epoch) while clock() < epoch,
+without using up script turns: a limit that lifts at a moment the test chooses, on the loop's own clock.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +64,13 @@ class FakeResponsesServer:
         self._counter = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._limit: tuple[float, Callable[[], float]] | None = None
+        self.limited_answers = 0
+
+    def limit_until(self, epoch: float, clock: Callable[[], float]) -> None:
+        """Answer with a usage limit until clock() reaches epoch."""
+        with self._lock:
+            self._limit = (epoch, clock)
 
     @property
     def url(self) -> str:
@@ -100,6 +110,9 @@ class FakeResponsesServer:
             return self._counter, self._take_turn(request)
 
     def _take_turn(self, request: RecordedRequest) -> list[Step]:
+        if self._limit is not None and self._limit[1]() < self._limit[0]:
+            self.limited_answers += 1
+            return [{"error": {"status": 429, "body": usage_limit_body(int(self._limit[0]))}}]
         for index, turn in enumerate(self.script):
             if isinstance(turn, dict):
                 if not re.search(turn["match"], request.input_text):
@@ -110,6 +123,15 @@ class FakeResponsesServer:
             del self.script[index]
             return steps
         return [{"message": EXHAUSTED}]
+
+
+def usage_limit_body(resets_at: int | None) -> dict[str, Any]:
+    """The ChatGPT-plan usage-limit error codex recognises (429); codex states resets_at to the minute."""
+    error: dict[str, Any] = {"type": "usage_limit_reached", "message": "You've hit your usage limit."}
+    error["plan_type"] = "plus"
+    if resets_at is not None:
+        error["resets_at"] = resets_at
+    return {"error": error}
 
 
 def _handler_for(server: FakeResponsesServer) -> type[BaseHTTPRequestHandler]:

@@ -27,6 +27,7 @@ class AgentRequest:
     cancel: Callable[[], bool] = lambda: False
     on_start: Callable[[ProcessHandle], None] | None = None
     on_tick: Callable[[float, TokenUsage | None], None] | None = None
+    on_note: Callable[[str], None] | None = None  # the agent's own error/reconnect messages, verbatim, as they come
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from codex_self_iter.codex.settings import CodexSettings
 from codex_self_iter.errors import UserError
 
 BYPASS_FLAG = "--dangerously-bypass-approvals-and-sandbox"
+NO_CODEX_GOALS = "features.goals=false"  # Codex's own /goal continuation must never run inside the loop's threads
 PROMPT_FROM_STDIN = "-"  # the prompt goes on stdin: no argv length limit, and exec never waits on an idle pipe
 
 
@@ -61,7 +62,7 @@ def _model_args(settings: CodexSettings) -> list[str]:
 
 
 def _config_args(settings: CodexSettings, workspace: Path) -> list[str]:
-    argv: list[str] = []
+    argv: list[str] = ["-c", NO_CODEX_GOALS]
     if settings.writable_roots and not settings.unsandboxed:
         roots = [str((workspace / root).absolute()) for root in settings.writable_roots]
         # A TOML array of basic strings; JSON string syntax is valid TOML when non-ASCII stays raw.

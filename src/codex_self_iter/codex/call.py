@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,30 @@ EVENTS_FILE = "events.jsonl"
 STDERR_FILE = "stderr.log"
 LAST_MESSAGE_FILE = "last_message.txt"
 STDERR_TAIL_BYTES = 16 * 1024
+TURN_FINISHED = "turn_finished"
+STALLED = "stalled"
+
+
+class TurnWatch:
+    """Ends a call early: a finished turn whose process lingers past the grace, or a stream silent too long."""
+
+    def __init__(
+        self, events: CodexEvents, last_message: Path, grace_sec: float, stall_sec: float, clock: Callable[[], float]
+    ) -> None:
+        self.events, self.last_message = events, last_message
+        self.grace_sec, self.stall_sec, self.clock = grace_sec, stall_sec, clock
+        self.finished_at: float | None = None
+
+    def __call__(self) -> str | None:
+        now = self.clock()
+        done = self.events.turn_completed and not self.events.turn_failed
+        if self.finished_at is None and done and _written(self.last_message):
+            self.finished_at = now
+        if self.finished_at is not None:
+            return TURN_FINISHED if now - self.finished_at >= self.grace_sec else None
+        if self.stall_sec and now - self.events.last_event_at >= self.stall_sec:
+            return STALLED
+        return None
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,8 @@ def run_attempt(
     previous: TokenUsage | None,
     timeout_sec: float,
     elapsed_offset: float = 0.0,
+    grace_sec: float = 5.0,
+    stall_sec: float = 0.0,
 ) -> Attempt:
     """Run codex once in the workspace, writing events.jsonl, stderr.log and last_message.txt to the run dir."""
     run_dir = request.run_dir
@@ -55,7 +82,8 @@ def run_attempt(
     last_message = run_dir / LAST_MESSAGE_FILE
     with contextlib.suppress(FileNotFoundError):
         last_message.unlink()  # a stale answer from an earlier attempt must never pass for this one
-    events = CodexEvents()
+    events = CodexEvents(request.on_note)
+    watch = TurnWatch(events, last_message, grace_sec, stall_sec, time.monotonic)
 
     def tick(elapsed: float) -> None:
         if request.on_tick is not None:
@@ -74,6 +102,7 @@ def run_attempt(
         on_start=request.on_start,
         on_tick=tick,
         on_stdout_line=events.feed,
+        watch=watch,
     )
     facts = CallFacts(
         exit_code=process.exit_code,
@@ -85,6 +114,9 @@ def run_attempt(
         failure_messages=tuple(events.failure_messages),
         stderr=read_end(process.stderr_path, STDERR_TAIL_BYTES),
         timeout_sec=timeout_sec,
+        ended_by=process.ended_by,
+        last_said=events.last_said,
+        stall_sec=stall_sec,
     )
     return Attempt(argv, process, events, facts, last_message)
 
@@ -95,3 +127,11 @@ def set_aside(run_dir: Path, prefix: str) -> None:
         source = run_dir / name
         if source.exists():
             source.replace(run_dir / f"{prefix}{name}")
+
+
+def _written(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+

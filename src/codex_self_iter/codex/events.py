@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from codex_self_iter.agent.kinds import TokenUsage
@@ -14,7 +17,11 @@ MAX_KEPT_MESSAGES = 50  # bounded memory however chatty a long turn is
 class CodexEvents:
     """What the JSONL stream has told us so far: thread, commands, changed files, messages, errors, usage."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_note: Callable[[str], None] | None = None) -> None:
+        self.on_note = on_note  # called with codex's error and reconnect messages, verbatim, as they arrive
+        self.last_event_at = time.monotonic()
+        self.last_note = ""  # the latest error or notice codex printed
+        self.last_type = ""  # the type of the latest event
         self.thread_id: str | None = None
         self.turn_completed = False
         self.turn_failed = False
@@ -52,6 +59,7 @@ class CodexEvents:
         text = text.strip()
         if not text:
             return
+        self.last_event_at = time.monotonic()
         try:
             event = json.loads(text)
         except ValueError:
@@ -61,6 +69,32 @@ class CodexEvents:
             return
         with self._lock:
             self._apply(event)
+            self.last_type = str(event.get("type") or "?")
+            note = self._note(event)
+            if note is None:
+                return
+            self.last_note = note
+        if self.on_note is not None:
+            with contextlib.suppress(Exception):  # a display problem must not stop the stream being read
+                self.on_note(note)
+
+    @property
+    def last_said(self) -> str:
+        """What codex last told us, for a failure line."""
+        if self.last_note:
+            return f"{self.last_note!r} (last event: {self.last_type})"
+        return f"no message (last event: {self.last_type})" if self.last_type else "nothing at all"
+
+    @staticmethod
+    def _note(event: dict[str, Any]) -> str | None:
+        item = _dict(event.get("item"))
+        if event.get("type") == "error":
+            return _text(event.get("message")) or None
+        if event.get("type") == "turn.failed":
+            return _text(_dict(event.get("error")).get("message")) or "turn failed"
+        if item.get("type") == "error" and event.get("type") == "item.completed":
+            return _text(item.get("message")) or None
+        return None
 
     def _apply(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

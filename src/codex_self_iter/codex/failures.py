@@ -27,6 +27,9 @@ class CallFacts:
     failure_messages: Sequence[str] = ()  # turn.failed messages only
     stderr: str = ""  # the tail of codex's stderr
     timeout_sec: float | None = None
+    ended_by: str | None = None  # "turn_finished" or "stalled" when the loop ended the process early
+    last_said: str = ""  # what codex last told us (a stall's failure line quotes it)
+    stall_sec: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Failure:
     message: str = ""
     retry_at: float | None = None
     thread_full: bool = False  # the thread no longer fits the context window: continue in a fresh one
+    stall_cause: str | None = None  # set for a stall: what codex last said, digits dropped (compared call to call)
 
 
 _USAGE_RE = re.compile(
@@ -106,6 +110,10 @@ def classify(facts: CallFacts, now: datetime) -> Failure:
         return Failure(FailureKind.FATAL, _one_line(f"codex could not be started: {facts.start_error}"))
     if facts.cancelled:
         return Failure(FailureKind.TRANSIENT, "cancelled by the loop (stop requested)")
+    if facts.ended_by == "turn_finished" and facts.turn_completed:
+        return Failure(FailureKind.NONE)  # codex finished its turn but did not exit: its answer stands
+    if facts.ended_by == "stalled":
+        return _stalled(facts, now)
     if facts.timed_out:
         limit = f" after {facts.timeout_sec:g}s" if facts.timeout_sec else ""
         return Failure(FailureKind.TRANSIENT, f"codex timed out{limit} and was killed")
@@ -122,6 +130,16 @@ def classify(facts: CallFacts, now: datetime) -> Failure:
     if facts.exit_code == 2:
         return Failure(FailureKind.FATAL, _one_line(f"codex rejected its command line (exit 2): {said}"))
     return Failure(FailureKind.TRANSIENT, _one_line(f"codex failed (exit {facts.exit_code}): {said or 'no message'}"))
+
+
+def _stalled(facts: CallFacts, now: datetime) -> Failure:
+    said = primary_message(facts)
+    found = _by_text(said, facts, said, now) if said else None
+    if found is not None and found.kind in (FailureKind.FATAL, FailureKind.USAGE_LIMIT):
+        return found  # e.g. not logged in: say so now, not after five full timeouts
+    message = f"codex stalled: no event for {facts.stall_sec:g}s and was ended; codex last said: {facts.last_said}"
+    cause = re.sub(r"\d+", "#", said or facts.last_said)
+    return Failure(FailureKind.TRANSIENT, _one_line(message), stall_cause=cause)
 
 
 def _by_text(text: str, facts: CallFacts, said: str, now: datetime) -> Failure | None:

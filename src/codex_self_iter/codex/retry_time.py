@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 MAX_AHEAD = timedelta(days=31)  # anything further is more likely a misread than a real reset time
 PAST_TOLERANCE = timedelta(minutes=2)
+# Codex truncates reset times to the minute: "7:16 AM" may mean 7:16:59, so only the minute's end is safe.
+WHOLE_MINUTE = timedelta(minutes=1)
 
 _UNITS = {
     "ms": 0.001, "millisecond": 0.001, "s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
@@ -103,7 +105,7 @@ def _from_date_time(text: str, now: datetime) -> datetime | None:
             return None
         if match.group(3) is None and when < now - PAST_TOLERANCE:
             when = when.replace(year=year + 1)  # "Jan 2nd" seen on Dec 30th means next year
-        return when
+        return when + (WHOLE_MINUTE if match.group(4) else timedelta(days=1))
     return None
 
 
@@ -116,7 +118,8 @@ def _from_time(text: str, now: datetime) -> datetime | None:
     if hour is None or minute > 59:
         return None
     when = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return when + timedelta(days=1) if when < now - PAST_TOLERANCE else when
+    when = when + timedelta(days=1) if when < now - PAST_TOLERANCE else when
+    return when + WHOLE_MINUTE
 
 
 def _hour(raw: str, meridiem: str | None) -> int | None:

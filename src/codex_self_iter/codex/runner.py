@@ -52,6 +52,7 @@ class CodexRunner:
         self._clock = clock
         self._probe: CodexProbe | None = None
         self._model = codex_model(self.settings, os.environ if env is None else env)
+        self._last_stall: str | None = None
 
     @property
     def unsandboxed(self) -> bool:
@@ -129,11 +130,18 @@ class CodexRunner:
             elapsed = time.monotonic() - started
             record, fallback = None, True
             attempt = self._attempt(probe.binary, request, None, max(1.0, request.timeout_sec - elapsed), elapsed)
-        failure = classify(attempt.facts, datetime.fromtimestamp(self._clock()).astimezone())
+        failure = self._repeated_stall(classify(attempt.facts, datetime.fromtimestamp(self._clock()).astimezone()))
         result = self._result(request, attempt, record, failure, time.monotonic() - started)
         self._remember_thread(request.role, self._store(request), attempt, record, failure)
         atomic_write_json(request.run_dir / CALL_FILE, _call_record(result, attempt, record, rotation, fallback))
         return result
+
+    def _repeated_stall(self, failure: Failure) -> Failure:
+        """The same stall cause twice in a row is a setup problem (no network, no login), not bad luck."""
+        previous, self._last_stall = self._last_stall, failure.stall_cause
+        if failure.stall_cause is None or failure.stall_cause != previous:
+            return failure
+        return Failure(FailureKind.FATAL, f"{failure.message} (the same stall twice in a row: check network and login)")
 
     def _attempt(
         self, binary: str, request: AgentRequest, record: ThreadRecord | None, timeout: float, offset: float
@@ -143,7 +151,16 @@ class CodexRunner:
         if schema is not None and not schema.exists():
             atomic_write_json(schema, json_schema(request.role))  # normally the loop has written it already
         previous = record.usage if record is not None else None
-        return run_attempt(argv, request, env=self._env, previous=previous, timeout_sec=timeout, elapsed_offset=offset)
+        return run_attempt(
+            argv,
+            request,
+            env=self._env,
+            previous=previous,
+            timeout_sec=timeout,
+            elapsed_offset=offset,
+            grace_sec=self.settings.turn_grace_sec,
+            stall_sec=self.settings.stall_timeout_sec,
+        )
 
     def _argv(self, binary: str, request: AgentRequest, record: ThreadRecord | None) -> list[str]:
         schema = self._schema_file(request, resumed=record is not None)

@@ -53,6 +53,12 @@ class CodexSettings(BaseModel):
         ge=0,
         description="Start a fresh thread once the thread has used this many tokens (0 = no limit).",
     )
+    turn_grace_sec: float = Field(
+        default=5.0, ge=0, description="After turn.completed and the last message: wait this long for codex to exit."
+    )
+    stall_timeout_sec: float = Field(
+        default=300.0, ge=0, description="End a call when codex emits no --json event for this long (0 = never)."
+    )
     probe_timeout_sec: float = Field(
         default=30.0, gt=0, description="Timeout of each `codex --version` / `--help` call made at start."
     )

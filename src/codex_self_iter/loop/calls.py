@@ -122,6 +122,7 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     request = agent_request(
         layout, ctx.settings, role, iteration, label, prompt_file, prompt, ctx.signals.cancelled, started, tick
     )
+    request = replace(request, on_note=lambda text: ctx.reporter.info(f"#{iteration} {label} · codex says: {text}"))
     ctx.reporter.call_started(iteration, label, state.goal if role is not Role.PLANNER else None)
     try:
         result = ctx.runner.run(request)

@@ -266,7 +266,8 @@ def usage_limit_gate(retry_in: float | None, waited: float, streak: int, setting
     g = gate("usage_limit")
     if retry_in is None:
         retry_in = backoff_seconds(max(settings.backoff_base_sec, 60.0), max(settings.backoff_max_sec, 60.0), streak)
-    retry_in = max(retry_in, 1.0)
+    # A stated time already past (or about to be) must not become a tight retry loop: wait at least the backoff.
+    retry_in = max(retry_in, backoff_seconds(settings.backoff_base_sec, settings.backoff_max_sec, streak), 1.0)
     if waited + retry_in > getattr(settings, g.cap):
         return _stop(g, streak, settings, retry=retry_in, waited=waited)
     return Backoff(retry_in, g.label)

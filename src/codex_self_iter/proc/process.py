@@ -36,6 +36,7 @@ class ProcessResult:
     stdout_path: Path
     stderr_path: Path
     start_error: str | None = None
+    ended_by: str | None = None  # why a `watch` callback ended the process early (e.g. "turn_finished")
 
     @property
     def ok(self) -> bool:
@@ -103,8 +104,9 @@ def run_process(
     on_stdout_line: LineHandler | None = None,
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     tick_sec: float = 1.0,
+    watch: Callable[[], str | None] | None = None,
 ) -> ProcessResult:
-    """Run argv to completion (or timeout / cancel), never leaving any of its group behind."""
+    """Run argv to completion (or timeout / cancel / `watch` naming a reason), never leaving its group behind."""
     argv = list(argv)
     make_private_dir(stdout_path.parent)
     stdout_sink = BoundedSink(stdout_path, max_output_bytes, on_stdout_line)  # a planted link: refused here
@@ -125,10 +127,11 @@ def run_process(
     stdin_data = stdin_text.encode("utf-8", errors="replace") if stdin_text is not None else None
     pipes = Pipes(proc, stdout_sink, stderr_sink, stdin_data)
     timed_out = cancelled = False
+    ended_by: str | None = None
     try:
         if on_start is not None:
             on_start(ProcessHandle(spawned.agent_pid, spawned.agent_pid, proc.pid, spawned.marker))
-        timed_out, cancelled = _supervise(pipes, started, timeout_sec, cancel, on_tick, tick_sec)
+        timed_out, cancelled, ended_by = _supervise(pipes, started, timeout_sec, cancel, on_tick, tick_sec, watch)
     finally:
         # The reaper ends the command's whole tree (also what left its group) when it exits by itself, when it
         # is TERMed, or when the control pipe closes; also when on_start or on_tick raised (e.g. a full disk).
@@ -139,7 +142,7 @@ def run_process(
         pipes.drain(DRAIN_SEC)
         pipes.close()
     duration = time.monotonic() - started
-    return ProcessResult(argv, exit_code, timed_out, cancelled, duration, stdout_path, stderr_path)
+    return ProcessResult(argv, exit_code, timed_out, cancelled, duration, stdout_path, stderr_path, None, ended_by)
 
 
 def _supervise(
@@ -149,17 +152,21 @@ def _supervise(
     cancel: Callable[[], bool] | None,
     on_tick: Callable[[float], None] | None,
     tick_sec: float,
-) -> tuple[bool, bool]:
-    """Serve the pipes until the leader exits; (timed_out, cancelled) when the loop must end it early."""
+    watch: Callable[[], str | None] | None,
+) -> tuple[bool, bool, str | None]:
+    """Serve the pipes until the leader exits; (timed_out, cancelled, watch's reason) when it must end early."""
     next_tick = started + tick_sec
     while not pipes.wait(POLL_SEC):
         now = time.monotonic()
         if timeout_sec is not None and now - started >= timeout_sec:
-            return True, False
+            return True, False, None
         if cancel is not None and cancel():
-            return False, True
+            return False, True, None
+        reason = watch() if watch is not None else None
+        if reason is not None:
+            return False, False, reason
         if on_tick is not None and now >= next_tick:
             next_tick = now + tick_sec
             with contextlib.suppress(Exception):
                 on_tick(now - started)
-    return False, False
+    return False, False, None
