@@ -38,6 +38,9 @@ PYTEST = [("pytest", ["python3", "-m", "pytest", "-q"])]
         ({"tox.ini": "[tox]\nenvlist = py311\n\n[pytest]\naddopts = -q\n"}, "tox.ini has [pytest]"),
         ({"tests/test_app.py": "def test_ok():\n    pass\n"}, "tests/test_app.py"),
         ({"tests/unit/deep/app_test.py": "def test_ok():\n    pass\n"}, "tests/unit/deep/app_test.py"),
+        ({"test_calc.py": "def test_ok():\n    pass\n", "calc.py": ""}, "at the top level (e.g. test_calc.py)"),
+        ({"calc_test.py": "def test_ok():\n    pass\n"}, "at the top level (e.g. calc_test.py)"),
+        ({"src/calc/test_calc.py": "def test_ok():\n    pass\n"}, "src/ has pytest-style test files"),
     ],
 )
 def test_pytest_variants_are_detected_with_their_reason(tmp_path: Path, files: dict[str, str], reason: str) -> None:
@@ -57,7 +60,7 @@ def test_pytest_variants_are_detected_with_their_reason(tmp_path: Path, files: d
         {"setup.cfg": "[metadata]\nname = x\n"},
         {"tox.ini": "[tox]\nenvlist = py311\n"},
         {"tests/helpers.py": "X = 1\n", "tests/data/test_data.json": "{}"},
-        {".hidden/tests/test_x.py": "", "src/test_not_in_tests_dir.py": ""},
+        {".hidden/tests/test_x.py": "", "docs/test_not_collected_here.py": "", "testing.py": ""},
     ],
 )
 def test_no_pytest_without_config_or_test_files(tmp_path: Path, files: dict[str, str]) -> None:

@@ -99,6 +99,7 @@ class Settings(BaseModel):
     checks_shell: bool = Field(default=False, description="Run checks through /bin/sh -c (opt-in).")
     check_timeout_sec: float = Field(default=900, gt=0, description="Wall-clock limit per check.")
     checks_every_iteration: bool = Field(default=False, description="Run checks after every executor turn.")
+    require_checks: bool = Field(default=False, description="Refuse to start when no check is configured or detected.")
     protected_paths: list[str] = Field(
         default_factory=list, description="Extra files no claim may change (globs; `*` also crosses `/`)."
     )

@@ -97,6 +97,9 @@ def prepare(options: Options) -> Prepared:
     return Prepared(settings, layout, config_path, digest)
 
 
+ADD_CHECK_HINT = 'add one: checks = ["python3 -m pytest -q"] (your test command) in the config'
+
+
 def configured_checks(settings: Settings, workspace: Path) -> tuple[list[CheckSpec], str]:
     """The checks to run and where they came from (config, detection, or none)."""
     if settings.checks is not None:

@@ -72,11 +72,25 @@ def _pytest_reason(workspace: Path) -> str | None:
         return "setup.cfg has [tool:pytest]"
     if _ini_has_section(workspace / "tox.ini", "pytest"):
         return "tox.ini has [pytest]"
-    for folder in ("tests", "test"):
+    for folder in ("tests", "test", "src"):
         first = next(_test_files(workspace / folder), None)
         if first is not None:
             return f"{folder}/ has pytest-style test files (e.g. {first.relative_to(workspace).as_posix()})"
-    return None
+    # Small projects keep test_*.py next to the code at the top level.
+    top = sorted(p.name for p in _top_files(workspace) if _is_test_file(p.name))
+    return f"pytest-style test files at the top level (e.g. {top[0]})" if top else None
+
+
+def _top_files(workspace: Path) -> Iterator[Path]:
+    try:
+        entries = sorted(os.scandir(workspace), key=lambda entry: entry.name)[:MAX_SCAN_ENTRIES]
+    except OSError:
+        return
+    yield from (Path(entry.path) for entry in entries if entry.is_file(follow_symlinks=False))
+
+
+def _is_test_file(filename: str) -> bool:
+    return filename.endswith(".py") and (filename.startswith("test_") or filename.endswith("_test.py"))
 
 
 def _test_files(root: Path) -> Iterator[Path]:
@@ -91,7 +105,7 @@ def _test_files(root: Path) -> Iterator[Path]:
             seen += 1
             if seen > MAX_SCAN_ENTRIES:
                 return
-            if filename.endswith(".py") and (filename.startswith("test_") or filename.endswith("_test.py")):
+            if _is_test_file(filename):
                 yield Path(dirpath) / filename
 
 

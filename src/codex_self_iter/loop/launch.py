@@ -20,7 +20,7 @@ from codex_self_iter.loop.protect import record_snapshot
 from codex_self_iter.loop.reporter import Reporter
 from codex_self_iter.loop.success import run_project_checks
 from codex_self_iter.loop.summary import print_summary
-from codex_self_iter.options import Prepared, configured_checks, watched_config
+from codex_self_iter.options import ADD_CHECK_HINT, Prepared, configured_checks, watched_config
 from codex_self_iter.proc.orphans import end_leftover_agent
 from codex_self_iter.state.fsio import make_private_dir, remove_stale_temp_files
 from codex_self_iter.state.journal import Journal
@@ -55,6 +55,9 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
     if not dry_run:
         runner.prepare()
     checks, source = configured_checks(settings, layout.workspace)
+    if settings.require_checks and not checks:
+        where = prepared.config_path or "the config"
+        raise UserError(f"{where}: require_checks = true but there are no checks ({source}); {ADD_CHECK_HINT}")
     model = runner.status_fields().get("model")
     model = model if isinstance(model, str) else None
     price, price_source = find_price(model, settings.prices) if model else (None, "")
@@ -200,6 +203,10 @@ def _announce(ctx: LoopContext) -> None:
     if ctx.bypass:
         ctx.reporter.warn("sandbox BYPASS is on: the agent runs without a sandbox or approvals")
     ctx.reporter.info(f"workspace {ctx.layout.workspace} · runner {ctx.runner.name} · checks: {ctx.checks_source}")
+    if not ctx.checks:
+        ctx.reporter.warn(
+            f"NO CHECKS ({ctx.checks_source}): only the reviewer stands between a claim and exit 0; {ADD_CHECK_HINT}"
+        )
     if ctx.checkpoints is not None:
         run = ctx.checkpoints.run
         start = run.start_branch or run.start_commit[:12]

@@ -7,6 +7,7 @@ from typing import TextIO
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.core import LoopResult
 from codex_self_iter.loop.reporter import cost_text, human_duration
+from codex_self_iter.options import ADD_CHECK_HINT
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
@@ -45,8 +46,10 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
     checks = state.last_checks
     if checks:
         print(f"  checks: {checks.summary} (iteration {checks.iteration})", file=out)
-    else:
+    elif ctx.checks:
         print(f"  checks: {ctx.checks_source}", file=out)
+    else:
+        print(f"  checks: NONE ({ctx.checks_source}) — nothing verified the work; {ADD_CHECK_HINT}", file=out)
     if ctx.settings.allow_test_changes:
         print("  protected tests: allow_test_changes = true — weakened tests were NOT rejected", file=out)
     review = state.last_review
