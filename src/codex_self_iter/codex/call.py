@@ -134,4 +134,3 @@ def _written(path: Path) -> bool:
         return path.stat().st_size > 0
     except OSError:
         return False
-
