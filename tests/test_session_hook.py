@@ -138,3 +138,18 @@ def test_a_deleted_snapshot_blocks_the_claim(workspace: Path) -> None:
     (workspace / ".codex-self-iter" / "session" / "protected.json").unlink()
     blocked = hook(stop_event(workspace, CLAIM))
     assert blocked is not None and "snapshot was deleted or damaged" in str(blocked["reason"])
+
+
+def test_a_hook_installed_twice_judges_each_stop_once(workspace: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / "rollout.jsonl"
+    transcript.write_text('{"turn": 1}\n', encoding="utf-8")
+    event = stop_event(workspace, CLAIM, transcript_path=str(transcript))
+    first = hook(event)
+    assert first is not None and first["decision"] == "block"
+    assert hook(event) is None  # the copy in the other hooks.json: same event, transcript untouched
+    with transcript.open("a", encoding="utf-8") as handle:
+        handle.write('{"turn": 1, "continued": true}\n')  # codex wrote the continuation: a new stop
+    again = hook(stop_event(workspace, CLAIM, transcript_path=str(transcript), stop_hook_active=True))
+    assert again is not None and "continuation 2 of 10" in str(again["reason"])
+    journal = (workspace / ".codex-self-iter" / "session" / "journal.jsonl").read_text(encoding="utf-8")
+    assert journal.count('"event": "duplicate_event"') == 1

@@ -75,7 +75,8 @@ def status_lines(view: dict[str, Any]) -> list[str]:
     """The human form of status_view."""
     bound = view["bound_session"] or "not yet (the first Codex session that stops in this workspace)"
     lines = [
-        f"in-session mode: {view['state']}" + (f" ({view['reason']})" if view["reason"] else ""),
+        f"in-session mode: {view['state']}"
+        + (f" ({view['reason']})" if view["reason"] not in (None, view["state"]) else ""),
         f"  objective: {view['objective']}",
         f"  codex session: {bound}",
         f"  continuations: {view['iteration']} of {view['max_iterations']}; stops seen: {view['stops']}; "
