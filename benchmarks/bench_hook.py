@@ -43,16 +43,14 @@ def event(workspace: Path, session: str) -> bytes:
     return json.dumps(payload).encode()
 
 
-def time_runs(argv: list[str], stdin: bytes, cwd: Path, runs: int, env: dict[str, str]) -> list[float]:
-    """Wall-clock milliseconds of each run; every run must exit 0 and print nothing."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(argv, input=stdin, capture_output=True, cwd=cwd, env=env, timeout=60)
-        times.append((time.perf_counter() - started) * 1000)
-        if done.returncode != 0 or done.stdout:
-            raise SystemExit(f"unexpected hook answer: exit {done.returncode}, stdout {done.stdout[:200]!r}")
-    return times
+def time_run(argv: list[str], stdin: bytes, cwd: Path, env: dict[str, str]) -> float:
+    """Wall-clock milliseconds of one run, which must exit 0 and print nothing."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, input=stdin, capture_output=True, cwd=cwd, env=env, timeout=60)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0 or done.stdout:
+        raise SystemExit(f"unexpected hook answer: exit {done.returncode}, stdout {done.stdout[:200]!r}")
+    return elapsed
 
 
 def git_repo(root: Path, name: str) -> Path:
@@ -71,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": str(SRC), "CODEX_SELF_ITER_PYTHON": sys.executable}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from their cached bytecode
     hook = [sys.executable, "-m", "codex_self_iter", "hook", "stop"]
-    rows: list[tuple[str, list[float]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
         root = Path(tmp)
         plain = git_repo(root, "no-contract")
@@ -79,26 +76,29 @@ def main(argv: list[str] | None = None) -> int:
         start = [sys.executable, "-m", "codex_self_iter", "session", "start", "-w", str(bound), "--objective", "o"]
         start += ["--check", f"{sys.executable} -c pass"]
         subprocess.run(start, check=True, capture_output=True, env={**env, "CODEX_THREAD_ID": "other"}, timeout=120)
-        time_runs(hook, event(plain, "s1"), plain, 2, env)  # warm-up: writes the bytecode caches
-        rows.append(
-            ("python -c pass (reference)", time_runs([sys.executable, "-c", "pass"], b"", plain, args.runs, env))
-        )
-        rows.append(("hook stop, no contract", time_runs(hook, event(plain, "s1"), plain, args.runs, env)))
-        rows.append(
-            ("hook stop, contract of another session", time_runs(hook, event(bound, "s1"), bound, args.runs, env))
-        )
-        rows.append(
-            (
-                "plugin stop-hook.sh, no contract",
-                time_runs(["sh", str(WRAPPER)], event(plain, "s1"), plain, args.runs, env),
-            )
-        )
-    print(f"Stop hook cost per Codex turn, whole process, {args.runs} runs each (python {sys.version.split()[0]})")
-    print(f"{'case':<42} {'median':>9} {'p90':>9} {'max':>9}")
-    for name, times in rows:
-        p90 = statistics.quantiles(times, n=10)[-1]
-        print(f"{name:<42} {statistics.median(times):>7.1f}ms {p90:>7.1f}ms {max(times):>7.1f}ms")
-    median = statistics.median(rows[1][1])
+        cases = {
+            "python -c pass (reference)": ([sys.executable, "-c", "pass"], b"", plain),
+            "hook stop, no contract": (hook, event(plain, "s1"), plain),
+            "hook stop, contract of another session": (hook, event(bound, "s1"), bound),
+            "plugin stop-hook.sh, no contract": (["sh", str(WRAPPER)], event(plain, "s1"), plain),
+        }
+        for argv, stdin, cwd in cases.values():
+            time_run(argv, stdin, cwd, env)  # warm-up: writes the bytecode caches
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(args.runs):  # the cases take turns, so machine load hits them alike
+            for name, (argv, stdin, cwd) in cases.items():
+                times[name].append(time_run(argv, stdin, cwd, env))
+    reference = times["python -c pass (reference)"]
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    print(
+        f"Stop hook cost per Codex turn, whole process, {args.runs} runs each (python {sys.version.split()[0]}, {load})"
+    )
+    print(f"{'case':<42} {'median':>9} {'p90':>9} {'max':>9} {'over python':>12}")
+    for name, runs in times.items():
+        p90 = statistics.quantiles(runs, n=10)[-1]
+        over = statistics.median(run - ref for run, ref in zip(runs, reference, strict=True))
+        print(f"{name:<42} {statistics.median(runs):>7.1f}ms {p90:>7.1f}ms {max(runs):>7.1f}ms {over:>+10.1f}ms")
+    median = statistics.median(times["hook stop, no contract"])
     verdict = "met" if median < TARGET_MS else "MISSED"
     print(f"target: no-contract median < {TARGET_MS:.0f} ms: {verdict} ({median:.1f} ms)")
     return 1 if args.strict and median >= TARGET_MS else 0

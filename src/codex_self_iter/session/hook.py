@@ -9,11 +9,10 @@ Stop (`decision`/`reason`, `systemMessage`).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 
-from codex_self_iter.session.hook_input import MAX_INPUT_BYTES, HookInput, parse_hook_input
+from codex_self_iter.session.hook_input import MAX_INPUT_BYTES, HookInput, names_cwd, parse_hook_input
 from codex_self_iter.session.paths import find_session_dir, peek_state
 
 TYPE_CHECKING = False  # typing itself is not imported on this path: it costs milliseconds per Codex turn
@@ -27,8 +26,12 @@ def run_stop_hook(stdin: IO[bytes] | None = None, stdout: IO[str] | None = None)
     """Read the Stop payload, decide, print the answer; always exit 0."""
     session_dir: str | None = None
     try:
-        hook = parse_hook_input((stdin or sys.stdin.buffer).read(MAX_INPUT_BYTES))
-        session_dir = find_session_dir(hook.cwd or os.getcwd())
+        data = (stdin or sys.stdin.buffer).read(MAX_INPUT_BYTES)
+        here = os.getcwd()
+        if find_session_dir(here) is None and names_cwd(data, here):
+            return 0  # the common case, every turn of every session: decided before json is even imported
+        hook = parse_hook_input(data)
+        session_dir = find_session_dir(hook.cwd or here)
         if session_dir is None or not concerns(peek_state(session_dir), hook):
             return 0
         from codex_self_iter.session.stop import decide_stop
@@ -37,6 +40,8 @@ def run_stop_hook(stdin: IO[bytes] | None = None, stdout: IO[str] | None = None)
     except BaseException as exc:
         output = internal_error(exc, session_dir)
     if output:
+        import json
+
         with contextlib.suppress(OSError, ValueError):
             print(json.dumps(output), file=stdout or sys.stdout, flush=True)
     return 0

@@ -1,11 +1,9 @@
 """The Stop hook's stdin, read leniently: whatever Codex (or anything else) sends never raises here.
 
-Only json is imported (no dataclasses, no typing machinery): this runs on every turn of every Codex session.
+Nothing is imported until a payload has to be parsed: this runs on every turn of every Codex session.
 """
 
 from __future__ import annotations
-
-import json
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
@@ -49,6 +47,8 @@ class HookInput:
 
 def parse_hook_input(data: bytes) -> HookInput:
     """The payload as a HookInput; garbage, nulls and wrong types give empty fields, never an exception."""
+    import json
+
     try:
         value = json.loads(data.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
@@ -68,3 +68,14 @@ def parse_hook_input(data: bytes) -> HookInput:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def names_cwd(data: bytes, cwd: str) -> bool:
+    """True when the raw payload's "cwd" is exactly cwd, decided without parsing it (so without importing json).
+
+    Only for paths that JSON writes verbatim; anything else answers False and the payload gets parsed.
+    """
+    if not cwd.isascii() or any(char in cwd for char in '"\\') or not cwd.isprintable():
+        return False
+    value = cwd.encode()
+    return b'"cwd":"' + value + b'"' in data or b'"cwd": "' + value + b'"' in data

@@ -1,8 +1,7 @@
-"""Finding an in-session contract fast from a hook's cwd: os.path and json only, on every Stop of every session."""
+"""Finding an in-session contract fast from a hook's cwd: os.path only, on every Stop of every Codex session."""
 
 from __future__ import annotations
 
-import json
 import os
 
 TYPE_CHECKING = False  # no typing import on the hook's fast path
@@ -51,6 +50,8 @@ def find_session_dir(cwd: str) -> str | None:
 
 def peek_state(session_dir: str) -> dict[str, Any] | None:
     """state.json as a plain dict (no validation), or None when missing or unreadable."""
+    import json
+
     try:
         with open(os.path.join(session_dir, STATE_FILE), "rb") as handle:
             value = json.loads(handle.read(1 << 20))
