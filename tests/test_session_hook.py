@@ -153,3 +153,15 @@ def test_a_hook_installed_twice_judges_each_stop_once(workspace: Path, tmp_path:
     assert again is not None and "continuation 2 of 10" in str(again["reason"])
     journal = (workspace / ".codex-self-iter" / "session" / "journal.jsonl").read_text(encoding="utf-8")
     assert journal.count('"event": "duplicate_event"') == 1
+
+
+def test_two_copies_of_the_hook_running_at_once_block_once(workspace: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / "rollout.jsonl"
+    transcript.write_text('{"turn": 1}\n', encoding="utf-8")
+    event = stop_event(workspace, CLAIM, transcript_path=str(transcript))
+    argv = [sys.executable, "-m", "codex_self_iter", "hook", "stop"]
+    copies = [subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=workspace) for _ in range(2)]
+    outputs = [copy.communicate(event, timeout=90)[0] for copy in copies]
+    assert [copy.returncode for copy in copies] == [0, 0]
+    answers = sorted(outputs, key=len)
+    assert answers[0] == b"" and json.loads(answers[1])["decision"] == "block"

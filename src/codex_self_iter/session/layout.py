@@ -45,6 +45,11 @@ class SessionPaths:
         return self.root / "protected.json"
 
     @property
+    def current_event(self) -> Path:
+        """The key of the stop event being judged (a second copy of the hook sees it and stays out)."""
+        return self.root / "current-event"
+
+    @property
     def checks_dir(self) -> Path:
         """Output of the latest check run."""
         return self.root / "checks"

@@ -31,8 +31,7 @@ from codex_self_iter.state.stop_request import stop_file_present
 from codex_self_iter.workspace.fingerprint import take_fingerprint
 from codex_self_iter.workspace.git_exclude import exclude_state_dir
 
-HOOK_TIMEOUT_SEC = 600  # the timeout the shipped hooks.json gives the hook
-CHECK_BUDGET_SEC = 480.0  # all checks of one stop end well inside the hook's own timeout
+CHECK_BUDGET_SEC = 480.0  # all checks of one stop end well inside the hook's own 600 s timeout (hookspec)
 DEFAULT_MAX_ITERATIONS = 10
 LOCK_WAIT_SEC = 10.0
 

@@ -27,10 +27,11 @@ from codex_self_iter.session.decide import Allow, Block, Observation, Release, V
 from codex_self_iter.session.hook_input import HookInput
 from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.session.requests import read_cancel, stop_request
+from codex_self_iter.state.fsio import atomic_write_text
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.workspace.fingerprint import take_fingerprint
 
-LOCK_WAIT_SEC = 60.0
+LOCK_WAIT_SEC = 90.0  # a wait plus a whole check run (CHECK_BUDGET_SEC) stays inside the hook's 600 s timeout
 
 
 def decide_stop(session_dir: str, hook: HookInput) -> dict[str, Any] | None:
@@ -38,9 +39,14 @@ def decide_stop(session_dir: str, hook: HookInput) -> dict[str, Any] | None:
     paths = SessionPaths(Path(session_dir))
     contract = load_contract(paths)
     journal = Journal(paths.journal)
+    key = event_key(hook)
+    if key and _read_text(paths.current_event) == key:
+        # The same stop event, being judged right now: the hook is installed twice (plugin and hooks.json).
+        journal.record("duplicate_event", contract_id=contract.id, session=hook.session_id)
+        return None
     try:
         with FileLock(str(paths.lock), timeout=LOCK_WAIT_SEC):
-            return _locked(paths, contract, journal, hook)
+            return _locked(paths, contract, journal, hook, key)
     except Timeout:
         journal.record("hook_busy", contract_id=contract.id, session=hook.session_id)
         return {
@@ -49,7 +55,9 @@ def decide_stop(session_dir: str, hook: HookInput) -> dict[str, Any] | None:
         }
 
 
-def _locked(paths: SessionPaths, contract: Contract, journal: Journal, hook: HookInput) -> dict[str, Any] | None:
+def _locked(
+    paths: SessionPaths, contract: Contract, journal: Journal, hook: HookInput, key: str
+) -> dict[str, Any] | None:
     state = load_state(paths, contract.id)
     if state.active and not state.bound_session:
         if not hook.identified:
@@ -60,11 +68,11 @@ def _locked(paths: SessionPaths, contract: Contract, journal: Journal, hook: Hoo
         journal.record("bound", contract_id=contract.id, session=state.bound_session, by=state.bound_by)
     if state.bound_session != hook.session_id:
         return None
-    key = event_key(hook)
-    if key and key == state.last_event_key:
-        # The same stop event seen twice: the hook is installed twice (plugin and hooks.json) and both ran.
+    if key and key == state.last_event_key:  # the second copy of the hook, after the first one finished
         journal.record("duplicate_event", contract_id=contract.id, session=hook.session_id)
         return None
+    if key:
+        atomic_write_text(paths.current_event, key)
     verdict = _verdict(paths, contract, journal, hook, state)
     verdict.state.last_event_key = key
     save_state(paths, verdict.state)
@@ -145,6 +153,13 @@ def event_key(hook: HookInput) -> str:
     parts = [hook.session_id, hook.turn_id, str(hook.stop_hook_active), hook.last_assistant_message]
     parts += [str(info.st_size), str(info.st_mtime_ns)]
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def answer(verdict: Verdict) -> dict[str, Any] | None:
