@@ -18,10 +18,8 @@ def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Agent:
 
 def test_stagnation_replans_once_then_stops(git_repo: Path, agent: Agent) -> None:
     agent.on("planner", [PLAN], [{"control": {"next_goal": "try a different approach to hello", "summary": "s"}}])
-    agent.on(
-        "executor", [{"append": "x.txt", "content": "{call}"}, {"control": control("continue", "Write hello.txt!")}]
-    )
-    run = run_loop_in_process(git_repo, {"max_stagnation": 2, "max_iterations": 30})
+    agent.on("executor", [{"control": control("continue", "Write hello.txt!")}])  # the workspace stands still
+    run = run_loop_in_process(git_repo, {"max_stagnation": 2, "max_no_change": 10, "max_iterations": 30})
     assert run.exit_code == 2, run.output
     assert run.status["stop_reason"] == "stagnation"
     assert len(agent.calls("planner")) == 2  # the first plan, and exactly one re-plan
@@ -31,8 +29,8 @@ def test_stagnation_replans_once_then_stops(git_repo: Path, agent: Agent) -> Non
 
 def test_near_duplicate_goals_with_reordered_words_count_as_stagnation(git_repo: Path, agent: Agent) -> None:
     goals = ["fix the parser bug in parse.py", "Fix the bug in the parser (parse.py).", "parse.py: fix parser bug"]
-    agent.on("executor", *[[{"append": "x", "content": "{call}"}, {"control": control("continue", g)}] for g in goals])
-    run = run_loop_in_process(git_repo, {"max_stagnation": 3, "max_iterations": 3})
+    agent.on("executor", *[[{"control": control("continue", g)}] for g in goals])
+    run = run_loop_in_process(git_repo, {"max_stagnation": 3, "max_no_change": 10, "max_iterations": 3})
     assert run.runtime["streaks"]["stagnation"] >= 2
 
 
@@ -109,13 +107,40 @@ def test_garbage_output_gets_one_repair_attempt(git_repo: Path, agent: Agent) ->
     assert (run.state_dir / "runs" / "00001" / "executor-repair" / "final_message.txt").exists()
 
 
-def test_invalid_block_twice_counts_as_a_failure(git_repo: Path, agent: Agent) -> None:
+def test_invalid_block_twice_stops_as_invalid_output(git_repo: Path, agent: Agent) -> None:
     agent.on("executor", [{"control": {"status": "continue", "summary": "x"}}])  # next_goal missing
-    run = run_loop_in_process(git_repo, {"max_agent_failures": 2, "backoff_jitter": 0})
+    run = run_loop_in_process(git_repo, {"backoff_jitter": 0})
     assert run.exit_code == 3
+    assert run.status["stop_reason"] == "invalid_output"
     calls = agent.calls("executor")
-    assert len(calls) == 4  # two iterations, each with its one repair attempt
+    assert len(calls) == 4  # two iterations, each with its one repair attempt (max_invalid_outputs = 2)
     assert '"next_goal" is missing or empty' in calls[1]["prompt"]
+
+
+def test_a_never_valid_agent_stops_within_6_calls(git_repo: Path, agent: Agent) -> None:
+    for role in ("planner", "executor", "reviewer"):
+        agent.on(role, [{"say": "I am working on it, no block today."}])
+    clock = FakeTime()
+    run = run_loop_in_process(git_repo, {"max_iterations": 50}, clock)
+    assert (run.exit_code, run.status["stop_reason"]) == (3, "invalid_output"), run.output
+    assert len(agent.calls()) <= 6
+    print(f"never-valid agent: {len(agent.calls())} calls, {sum(clock.sleeps):.0f}s of backoff")
+
+
+def test_numbered_steps_with_real_changes_run_50_iterations_without_stagnation(git_repo: Path, agent: Agent) -> None:
+    step = [{"write": "items/item{call}.txt", "content": "tidy {call}"}]
+    agent.on("executor", [*step, {"control": control("continue", "Step {call}: tidy item {call}")}])
+    run = run_loop_in_process(git_repo, {"max_iterations": 50})
+    assert run.status["stop_reason"] == "max_iterations", run.output
+    assert run.status["iteration"] == 50 and len(agent.calls("planner")) == 1  # never a stagnation re-plan
+    assert len(list((git_repo / "items").iterdir())) == 50
+
+
+def test_the_same_step_on_a_workspace_that_stands_still_still_stops(git_repo: Path, agent: Agent) -> None:
+    agent.on("executor", [{"control": control("continue", "Step 16: tidy item 16")}])
+    run = run_loop_in_process(git_repo, {"max_stagnation": 3, "max_no_change": 20, "max_iterations": 50})
+    assert run.status["stop_reason"] == "stagnation", run.output
+    assert run.status["iteration"] <= 8
 
 
 def test_restart_honours_persisted_backoff(git_repo: Path, agent: Agent) -> None:

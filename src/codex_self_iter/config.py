@@ -77,6 +77,9 @@ class Settings(BaseModel):
     # Gates and budgets.
     max_no_change: int = Field(default=3, ge=1, description="No-change executor turns in a row before stopping.")
     max_agent_failures: int = Field(default=5, ge=1, description="Failed agent calls in a row before stopping.")
+    max_invalid_outputs: int = Field(
+        default=2, ge=1, description="Answers still without a valid control block after repair, in a row."
+    )
     max_blocked: int = Field(default=2, ge=1, description="'blocked' reports in a row before stopping.")
     max_planner_stops: int = Field(default=2, ge=1, description="Planner 'stop' answers in a row before stopping.")
     max_false_completions: int = Field(default=3, ge=1, description="Rejected completion claims in a row.")

@@ -19,6 +19,7 @@ class StopReason(StrEnum):
     AUDIT_REJECTED = "audit_rejected"
     USAGE_LIMIT = "usage_limit"
     AGENT_FAILURE = "agent_failure"
+    INVALID_OUTPUT = "invalid_output"
     AGENT_BLOCKED = "agent_blocked"
     PLANNER_STOP = "planner_stop"
     AGENT_SETUP = "agent_setup"
@@ -69,6 +70,7 @@ _EXIT_CODES: dict[StopReason, int] = {
     StopReason.AUDIT_REJECTED: EXIT_GATE,
     StopReason.USAGE_LIMIT: EXIT_GATE,
     StopReason.AGENT_FAILURE: EXIT_AGENT,
+    StopReason.INVALID_OUTPUT: EXIT_AGENT,
     StopReason.AGENT_BLOCKED: EXIT_AGENT,
     StopReason.PLANNER_STOP: EXIT_AGENT,
     StopReason.AGENT_SETUP: EXIT_BAD_INPUT,

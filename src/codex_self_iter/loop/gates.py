@@ -44,7 +44,8 @@ Decision = Continue | Backoff | Replan | Stop
 class Event(StrEnum):
     """What happened in a step; the table says which counters each event bumps or resets."""
 
-    CALL_FAILED = "call_failed"  # no usable answer (exit, timeout, invalid output after the repair)
+    CALL_FAILED = "call_failed"  # no usable answer (exit, timeout)
+    INVALID_OUTPUT = "invalid_output"  # an answer still without a valid control block after its repair
     USAGE_LIMITED = "usage_limited"
     ANSWERED = "answered"  # a valid control block came back
     PLANNER_STOPPED = "planner_stopped"
@@ -122,6 +123,9 @@ GATES: tuple[Gate, ...] = (
     Gate("agent_failure", Kind.STREAK, "agent_failures", "max_agent_failures", StopReason.AGENT_FAILURE,
          "{n} failed agent calls in a row", bump=_on(E.CALL_FAILED), reset=_on(E.ANSWERED),
          backoff="backoff_base_sec", label="agent failure"),
+    Gate("invalid_output", Kind.STREAK, "invalid_outputs", "max_invalid_outputs", StopReason.INVALID_OUTPUT,
+         "{n} answers in a row without a valid control block, even after a repair attempt",
+         bump=_on(E.INVALID_OUTPUT), reset=_on(E.ANSWERED), backoff="backoff_base_sec", label="invalid output"),
     Gate("blocked", Kind.STREAK, "blocked", "max_blocked", StopReason.AGENT_BLOCKED,
          "the agent reported 'blocked' {n} times in a row", bump=_on(E.BLOCKED), reset=_on(E.REPORTED),
          backoff="continue_false_backoff_sec", label="blocked"),

@@ -6,7 +6,7 @@ from codex_self_iter.agent.control import ExecutorReport, PlannerResult, Reviewe
 from codex_self_iter.agent.kinds import FailureKind, Role
 from codex_self_iter.checks.report import CheckReport
 from codex_self_iter.loop import gates
-from codex_self_iter.loop.calls import CallOutcome, call_role
+from codex_self_iter.loop.calls import INVALID_OUTPUT, CallOutcome, call_role
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.gates import Event
 from codex_self_iter.loop.goals import is_near_duplicate
@@ -37,7 +37,8 @@ def failure_decision(ctx: LoopContext, state: RuntimeState, outcome: CallOutcome
         state.streaks = gates.count(state.streaks, Event.USAGE_LIMITED)
         retry_in = result.retry_at - ctx.deps.clock() if result.retry_at else None
         return gates.usage_limit_gate(retry_in, state.usage_wait_total_sec, state.streaks.usage_limits, ctx.settings)
-    state.streaks = gates.count(state.streaks, Event.CALL_FAILED)
+    invalid = outcome.failure == INVALID_OUTPUT
+    state.streaks = gates.count(state.streaks, Event.INVALID_OUTPUT if invalid else Event.CALL_FAILED)
     ctx.reporter.warn(f"agent call failed ({outcome.failure}): {outcome.error}")
     return gates.Continue()
 
@@ -94,7 +95,10 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
     if report.status == "complete":
         return judge_claim(ctx, state, iteration, inputs, report, after.digest, pending)
     recent = state.goal_history[-max(ctx.settings.max_stagnation, 2) :]
-    repeated = any(is_near_duplicate(report.next_goal, goal, ctx.settings.goal_similarity) for goal in recent)
+    # A near-copy of a recent goal is stagnation only while the workspace stands still: numbered steps that
+    # change files each turn ("Step 16: tidy item 16") are progress.
+    similar = any(is_near_duplicate(report.next_goal, goal, ctx.settings.goal_similarity) for goal in recent)
+    repeated = similar and changed is Event.UNCHANGED
     state.streaks = gates.count(state.streaks, Event.GOAL_REPEATED if repeated else Event.GOAL_NEW)
     state.set_goal(report.next_goal)
     every = ctx.settings.review_every

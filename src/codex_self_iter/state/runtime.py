@@ -22,6 +22,7 @@ class Streaks(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     agent_failures: int = 0
+    invalid_outputs: int = 0
     no_change: int = 0
     blocked: int = 0
     planner_stops: int = 0
