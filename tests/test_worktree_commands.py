@@ -180,3 +180,19 @@ def test_status_history_and_doctor_know_the_worktree_run(
     assert f"worktree run {wt.id}: branch {wt.branch}; not running, iteration 2" in capsys.readouterr().out
     assert main(["status", "--run", "no-such-run", "-w", str(git_repo)]) == 1
     assert "no-such-run: no such worktree run" in capsys.readouterr().err
+
+
+def test_rollback_to_a_checkpoint_whose_saved_state_was_pruned_keeps_counters_and_takes_the_next_goal(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = stepping_run(git_repo, Agent(tmp_path, monkeypatch), 4, keep_runs=1)
+    assert (
+        "next: see `codex-self-iter history`; edit plan.md or the config if needed, then `run --worktree`" in run.output
+    )
+    assert sorted(p.name for p in (run.state_dir / "checkpoints").iterdir()) == ["00004.json"]
+    assert cli(git_repo, "rollback", "--to", "1") == 0
+    runtime = json.loads((run.state_dir / "runtime.json").read_text())
+    assert runtime["iteration"] == 1 and runtime["goal"] == "goal 11"  # from iteration 2's checkpoint commit
+    assert runtime["clean_exit"] is True and runtime["completed"] is False
+    assert cli(git_repo, "rollback", "--to", "3") == 1  # undone checkpoints are gone from the branch
+    assert "no checkpoint for iteration 3 (checkpoints: 1)" in capsys.readouterr().err

@@ -66,6 +66,12 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
 
 
 def _next_step(ctx: LoopContext, reason: StopReason) -> str:
+    text = _plain_next_step(ctx, reason)
+    # A worktree run is continued by `run --worktree`: a bare `run` would work in the user's own tree.
+    return text.replace("`run", "`run --worktree") if ctx.checkpoints is not None else text
+
+
+def _plain_next_step(ctx: LoopContext, reason: StopReason) -> str:
     stop = stop_file_present(ctx.signals.stop_files)
     if stop is not None and reason is not StopReason.STOP_FILE:
         return f"{stop} is present: remove it (or `run --clear-stop`) before the next run"
