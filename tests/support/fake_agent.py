@@ -7,7 +7,8 @@ they run out.
 Every invocation is logged to <script>.calls.jsonl (role, argv, cwd, prompt) for assertions.
 
 Steps: {"control": {...}} prints a ```json block; {"say": text}; {"stderr": text}; {"write": path, "content": s};
-{"append": path, "content": s}; {"delete": path}; {"touch": path}; {"sleep": s}; {"exit": n};
+{"append": path, "content": s}; {"delete": path}; {"touch": path}; {"chmod": path, "mode": "755"};
+{"sleep": s}; {"exit": n};
 {"spawn": {"sleep": s, "pidfile": path}} starts a child in the same process group; {"flood": megabytes};
 {"garbage": n}; {"env": path} writes the agent's environment to path;
 {"link": path, "to": target} plants a symbolic link (replacing what is there); {"rmtree": path}.
@@ -69,6 +70,8 @@ def play(step: dict, workspace: Path, number: int) -> int | None:  # type: ignor
             handle.write(text(step.get("content", "")))
     elif "delete" in step:
         path(step["delete"]).unlink(missing_ok=True)
+    elif "chmod" in step:
+        path(step["chmod"]).chmod(int(str(step.get("mode", "755")), 8))
     elif "touch" in step:
         target = path(step["touch"])
         target.parent.mkdir(parents=True, exist_ok=True)
