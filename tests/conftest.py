@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.codex_home import write_codex_home
+from tests.support.e2e_loop import CodexLoop
 from tests.support.fake_responses_server import FakeResponsesServer
 from tests.support.faults import LoopBench
+from tests.support.loop_harness import FakeTime
 
 SECRET_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_SELF_ITER_AGENT_MODE")
 
@@ -88,3 +91,13 @@ def bench(git_repo: Path, tmp_path: Path) -> Iterator[LoopBench]:
     loops = LoopBench(git_repo, home)
     yield loops
     loops.cleanup()
+
+
+@pytest.fixture
+def loop(codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CodexLoop]:
+    """A fake model server, CODEX_HOME pointing codex at it, CODEX_BIN naming the real codex, and a fake clock
+    that starts at the real time (codex states usage-limit resets in wall-clock time)."""
+    with FakeResponsesServer() as server:
+        write_codex_home(Path(os.environ["CODEX_HOME"]), server.url)
+        monkeypatch.setenv("CODEX_BIN", codex_bin)
+        yield CodexLoop(server, git_repo, FakeTime(now=time.time()))

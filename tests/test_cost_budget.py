@@ -4,22 +4,16 @@ shipped in the package and overridable with [prices], the cost in status, histor
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import tomli_w
 
 from codex_self_iter.cli import main
 from codex_self_iter.codex.pricing import bundled_prices
-from tests.support.codex_home import MOCK_MODEL, write_codex_home
+from tests.support.codex_home import MOCK_MODEL
 from tests.support.e2e_loop import CodexLoop, agent_calls, usage
-from tests.support.fake_responses_server import FakeResponsesServer
-from tests.support.loop_harness import FakeTime
 
 pytestmark = pytest.mark.codex
 
@@ -42,14 +36,6 @@ def report(n: int) -> dict[str, object]:
 
 def price_per_response(input_price: float, cached_price: float, output_price: float) -> float:
     return (80_000 * input_price + 20_000 * cached_price + 10_000 * output_price) / 1_000_000
-
-
-@pytest.fixture
-def loop(codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CodexLoop]:
-    with FakeResponsesServer() as server:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), server.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield CodexLoop(server, git_repo, FakeTime(now=time.time()))
 
 
 def test_the_cost_budget_stops_the_run_before_the_call_that_would_exceed_it(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ import pytest
 from codex_self_iter.agent.control import json_schema
 from codex_self_iter.agent.kinds import Role
 from tests.conftest import git
-from tests.support.codex_home import write_codex_home
 from tests.support.e2e_loop import (
     CodexLoop,
     agent_calls,
@@ -31,9 +29,9 @@ from tests.support.e2e_loop import (
     usage,
 )
 from tests.support.e2e_processes import ProcessWatcher
-from tests.support.fake_responses_server import FakeResponsesServer, RecordedRequest, usage_limit_body
+from tests.support.fake_responses_server import RecordedRequest, usage_limit_body
 from tests.support.fake_responses_sse import DEFAULT_USAGE
-from tests.support.loop_harness import FakeTime, private_file
+from tests.support.loop_harness import private_file
 
 pytestmark = pytest.mark.codex
 
@@ -59,16 +57,6 @@ def shell(command: str) -> list[dict[str, Any]]:
 def tool_outputs(request: RecordedRequest) -> list[str]:
     """What codex sent back to the model from the tool calls it ran."""
     return [item["output"] for item in request.body["input"] if item.get("type") == "function_call_output"]
-
-
-@pytest.fixture
-def loop(codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CodexLoop]:
-    """A fake model server, CODEX_HOME pointing codex at it, CODEX_BIN naming the real codex, and a fake clock
-    that starts at the real time (codex states usage-limit resets in wall-clock time)."""
-    with FakeResponsesServer() as server:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), server.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield CodexLoop(server, git_repo, FakeTime(now=time.time()))
 
 
 def test_a_full_loop_edits_files_through_tool_calls_and_completes(loop: CodexLoop) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ import pytest
 from tests.support.codex_home import write_codex_home
 from tests.support.e2e_loop import CodexLoop, agent_calls
 from tests.support.e2e_processes import ProcessWatcher
-from tests.support.fake_responses_server import FakeResponsesServer
-from tests.support.loop_harness import FakeTime
 
 pytestmark = pytest.mark.codex
 
@@ -38,14 +35,6 @@ exit $code
 
 def answer(block: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"message_json": block}]
-
-
-@pytest.fixture
-def loop(codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CodexLoop]:
-    with FakeResponsesServer() as server:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), server.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield CodexLoop(server, git_repo, FakeTime(now=time.time()))
 
 
 @pytest.mark.timeout(120)
