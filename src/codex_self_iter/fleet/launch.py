@@ -19,10 +19,11 @@ from codex_self_iter.options import DEFAULT_CONFIG_NAME
 from codex_self_iter.state.fsio import PRIVATE_FILE_MODE, atomic_write_text, make_private_dir
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.snapshot import read_snapshot
-from codex_self_iter.workspace.runs import list_runs, open_repo
+from codex_self_iter.workspace.runs import Repo, list_runs, open_repo
 
 NO_QUEUE = ".codex-self-iter-fleet-single-task"  # a tasks_dir that does not exist: `run` takes --task-file alone
 FOUND_SLACK_SEC = 5.0  # a run record older than the loop's first start (minus this) is not the loop's
+_repos: dict[str, Repo] = {}
 
 
 def loop_dir(fleet_dir: Path, loop: LoopRecord) -> Path:
@@ -77,11 +78,13 @@ def find_run(loop: LoopRecord) -> bool:
         return True
     if loop.pid is None or not loop.spans:
         return False
-    try:
-        runs = list_runs(open_repo(Path(loop.repo)))
-    except UserError:
-        return False
-    for run in reversed(runs):
+    repo = _repos.get(loop.repo)
+    if repo is None:
+        try:
+            repo = _repos[loop.repo] = open_repo(Path(loop.repo))  # three git calls: once per repository
+        except UserError:
+            return False
+    for run in reversed(list_runs(repo)):
         if run.created_at < loop.spans[0][0] - FOUND_SLACK_SEC:
             break
         snapshot = read_snapshot(Path(run.state_dir) / "status.json")[0]
