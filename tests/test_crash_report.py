@@ -13,7 +13,9 @@ from codex_self_iter import __version__
 from codex_self_iter.cli import main
 from codex_self_iter.outcome import EXIT_BUG, EXIT_MEANINGS
 from codex_self_iter.state.crash_report import write_crash_report
+from codex_self_iter.state.snapshot import Phase, StatusSnapshot
 from tests.support.faults import LoopBench, leftover_temp_files, read_json_file
+from tests.test_status_contract import SNAPSHOT_KEYS
 
 REPORT_LINE = re.compile(
     r"^codex-self-iter: internal error \(a bug; exit 70\): RuntimeError: .*; crash report: (\S.+)$"
@@ -43,7 +45,8 @@ def test_a_bug_inside_the_loop_exits_70_with_one_line_and_the_next_run_resumes(b
 
     saved = read_json_file(bench.state_dir / "runtime.json")
     assert isinstance(saved, dict) and saved["clean_exit"] is False  # the next run resumes, not restarts
-    assert read_json_file(bench.state_dir / "status.json")["state"] == "crashed"
+    crashed = read_json_file(bench.state_dir / "status.json")
+    assert set(crashed) == SNAPSHOT_KEYS and StatusSnapshot.model_validate(crashed).state is Phase.CRASHED
     done = int(saved["iteration"])
     code, again = bench.run("--max-iterations", str(done + 2))
     assert code == 2, again.stderr
