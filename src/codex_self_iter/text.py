@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from typing import TextIO
 
 
 def shorten(text: str, limit: int) -> str:
@@ -40,3 +42,8 @@ def _escaped(match: re.Match[str]) -> str:
         return " "
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def say(text: str, file: TextIO | None = None, flush: bool = False) -> None:
+    """print() for text that may hold agent-written parts: control characters escaped, newlines kept."""
+    print(escape_terminal(text, keep_newlines=True), file=file if file is not None else sys.stdout, flush=flush)

@@ -16,6 +16,8 @@ from codex_self_iter.commands.target import locate, require_state
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.fsio import parse_record
 from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.nofollow import open_regular
+from codex_self_iter.text import say
 
 DEFAULT_LIMIT = 20
 RECORDS_PER_ROW = 4  # checks, claims and other events share the tail with the agent calls
@@ -39,7 +41,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         rows = to_rows(records)
         rows = rows[-args.limit :] if args.limit else rows
         if rows:
-            print("\n".join(table.lines(rows)), file=out, flush=True)
+            say("\n".join(table.lines(rows)), file=out, flush=True)
         else:
             print(f"codex-self-iter: no iterations recorded yet in {layout.journal}", file=out)
     if args.follow:
@@ -51,7 +53,10 @@ def read_records(path: Path, end: int, limit: int) -> tuple[list[dict[str, Any]]
     """Records in path[:end] and where the last complete line ends; with a limit only the tail is read."""
     start = 0 if not limit else max(0, end - max(1 << 20, limit * RECORDS_PER_ROW * BYTES_PER_RECORD))
     try:
-        with open(path, "rb") as handle:
+        fd = open_regular(path)  # a FIFO or a link there is refused, not waited on
+        if fd is None:
+            return [], 0
+        with open(fd, "rb") as handle:
             handle.seek(start)
             data = handle.read(end - start)
     except OSError:
@@ -80,7 +85,10 @@ def follow(
         if size < offset:
             offset, pending = 0, b""  # the log was replaced
         if size > offset:
-            with open(layout.journal, "rb") as handle:
+            fd = open_regular(layout.journal)
+            if fd is None:
+                break
+            with open(fd, "rb") as handle:
                 handle.seek(offset)
                 chunk = handle.read(size - offset)
             offset = size
@@ -103,7 +111,7 @@ def _emit(records: list[dict[str, Any]], as_json: bool, out: TextIO, table: Tabl
     else:
         lines = table.lines(to_rows(records), header=False)
     if lines:
-        print("\n".join(lines), file=out, flush=True)
+        say("\n".join(lines), file=out, flush=True)
 
 
 def _parse(lines: list[bytes]) -> list[dict[str, Any]]:

@@ -96,7 +96,7 @@ def _row(record: dict[str, Any]) -> Row | None:
             when,
             task + str(record.get("role", "?")) + (" (repaired)" if record.get("repaired") else ""),
             _outcome(record),
-            human_duration(float(record.get("duration_sec") or 0)),
+            human_duration(_seconds(record.get("duration_sec"))),
             str(record.get("files_changed") or "-"),
             f"{record['tokens']:,}" if isinstance(record.get("tokens"), int) else "-",
             _money(record.get("cost_usd")),
@@ -181,3 +181,10 @@ def _when(ts: Any) -> str:
     if not isinstance(ts, (int, float)):
         return ""
     return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def _seconds(value: object) -> float:
+    """A duration from a journal line that may have been edited: a finite number of seconds, else 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    return float(value) if 0 <= value < 1e12 else 0.0

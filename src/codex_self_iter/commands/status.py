@@ -20,6 +20,7 @@ from codex_self_iter.state.records import ChecksSummary
 from codex_self_iter.state.snapshot import Phase, PlanProgress, StatusSnapshot
 from codex_self_iter.state.stop_request import read_stop_reason, stop_file_present
 from codex_self_iter.tasks.view import QueueView, queue_lines, queue_view
+from codex_self_iter.text import say
 
 STATUS_JSON_VERSION = 1
 
@@ -162,34 +163,34 @@ def headline(report: StatusReport, now: float) -> str:
 
 def print_status(report: StatusReport, out: TextIO) -> None:
     """The human view of a status report."""
-    print(f"codex-self-iter: {report.summary}", file=out)
+    say(f"codex-self-iter: {report.summary}", file=out)
     if report.worktree:
         facts = report.worktree
         merged = " · merged" if facts["merged"] else ""
-        print(
+        say(
             f"  worktree run {facts['id']}: branch {facts['branch']}, {facts['checkpoints']} checkpoint(s){merged}",
             file=out,
         )
-        print(f"  worktree: {facts['worktree']}", file=out)
+        say(f"  worktree: {facts['worktree']}", file=out)
     if report.tasks:
         for line in queue_lines(report.tasks):
-            print(f"  {line}", file=out)
+            say(f"  {line}", file=out)
     if report.goal:
-        print(f"  goal: {' '.join(report.goal.split())[:300]}", file=out)
+        say(f"  goal: {' '.join(report.goal.split())[:300]}", file=out)
     if report.plan:
-        print(f"  plan: {report.plan.done}/{report.plan.total} steps checked off", file=out)
+        say(f"  plan: {report.plan.done}/{report.plan.total} steps checked off", file=out)
     if report.streaks:
-        print("  streaks: " + " · ".join(f"{k} {v}" for k, v in sorted(report.streaks.items())), file=out)
+        say("  streaks: " + " · ".join(f"{k} {v}" for k, v in sorted(report.streaks.items())), file=out)
     checks = report.last_checks
     if checks:
-        print(f"  last checks: {checks.summary} (iteration {checks.iteration})", file=out)
+        say(f"  last checks: {checks.summary} (iteration {checks.iteration})", file=out)
         for check in checks.checks:
             if check.excerpt is not None:
                 for line in excerpt_lines(check.name, check.excerpt.model_dump()):
-                    print(f"    {line}", file=out)
+                    say(f"    {line}", file=out)
     elapsed = report.elapsed_sec
     cost = f"cost: {cost_text(report.cost_usd, report.model)} · " if report.model or report.cost_usd else ""
-    print(
+    say(
         f"  tokens: {report.tokens:,} · {cost}agent calls: {report.agent_calls} · "
         f"agent time: {human_duration(report.agent_seconds)} · "
         f"elapsed: {human_duration(elapsed) if elapsed is not None else '?'}",
@@ -197,8 +198,8 @@ def print_status(report: StatusReport, out: TextIO) -> None:
     )
     if report.stop_requested:
         when = "before its next agent call" if report.running else "`run` refuses to start until it is removed"
-        print(f"  STOP requested: {report.stop_requested} ({when}, or use --clear-stop)", file=out)
-    print(f"  state dir: {report.state_dir}", file=out)
+        say(f"  STOP requested: {report.stop_requested} ({when}, or use --clear-stop)", file=out)
+    say(f"  state dir: {report.state_dir}", file=out)
 
 
 def _call(snap: StatusSnapshot, now: float) -> CallView | None:

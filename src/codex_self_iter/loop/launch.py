@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,10 @@ from codex_self_iter.workspace.git_exclude import exclude_state_dir
 from codex_self_iter.workspace.inputs import read_inputs
 
 PREEXISTING_LIMIT = 500  # files changed before the run that are left out of its count and diff (runtime.json size)
+
+# Names only the loop puts in a state dir: one of them present means the directory is (or was) a loop's.
+LOOP_FILES = {"runtime.json", "status.json", "logs", "runs", "prompts", "STOP", "tasks.json", "protected.json"}
+LOOP_FILES |= {"session", "worktree.json"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tu
     layout = prepared.layout
     _check_stop_files(layout.stop_file, layout.global_stop_file, flags.clear_stop)
     ctx = build_context(prepared, deps)
+    check_state_dir_is_ours(layout.state_dir)
     try:
         make_private_dir(layout.state_dir)
     except OSError as exc:
@@ -128,6 +134,20 @@ def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tu
             yield ctx, state
         finally:
             ctx.signals.restore()
+
+
+def check_state_dir_is_ours(state_dir: Path) -> None:
+    """Refuse a state dir that already holds files, none of them the loop's: it would mix its files with yours."""
+    try:
+        names = [name for name in os.listdir(state_dir) if not name.startswith(".")]
+    except OSError:
+        return  # missing (created next) or unreadable (creating it says why)
+    if names and not any(name.split(".json", 1)[0] + ".json" in LOOP_FILES or name in LOOP_FILES for name in names):
+        shown = ", ".join(sorted(names)[:3])
+        raise UserError(
+            f"state_dir {state_dir}: holds files the loop did not create ({shown}); give the loop a directory of "
+            "its own (default .codex-self-iter)"
+        )
 
 
 def _check_stop_files(stop_file: Path, global_stop: Path, clear: bool) -> None:
@@ -163,6 +183,9 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
     if state.backoff_until > ctx.deps.clock() + longest:
         # A saved backoff longer than any the settings allow (clock change, hand edit) must not wait forever.
         state.backoff_until = ctx.deps.clock() + longest
+    if state.backoff_until > ctx.deps.clock():
+        left = state.backoff_until - ctx.deps.clock()
+        ctx.reporter.warn(f"resuming the previous run's backoff: {left:.0f}s more ({state.backoff_reason or '?'})")
     if state.clean_exit:
         # Budgets count from here; a run resumed after a crash keeps the crashed run's count.
         state.run_first_iteration, state.run_first_tokens = state.iteration, state.totals.tokens

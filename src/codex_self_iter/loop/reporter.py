@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from codex_self_iter.text import clip
+from codex_self_iter.text import clip, escape_terminal
 
 
 @dataclass(frozen=True)
@@ -55,18 +55,18 @@ class Reporter:
         """A plain progress line."""
         if not self.quiet:
             self._clear_live()
-            self._write(f"codex-self-iter: {text}\n")
+            self._write(f"codex-self-iter: {escape_terminal(text)}\n")
 
     def lines(self, lines: list[str]) -> None:
         """Indented detail under the last progress line (e.g. a failing check's output)."""
         if not self.quiet and lines:
             self._clear_live()
-            self._write("".join(f"    {line}\n" for line in lines))
+            self._write("".join(f"    {escape_terminal(line)}\n" for line in lines))
 
     def warn(self, text: str) -> None:
         """A warning, shown even when quiet."""
         self._clear_live()
-        self._write(f"codex-self-iter: warning: {text}\n")
+        self._write(f"codex-self-iter: warning: {escape_terminal(text)}\n")
 
     def call_started(self, iteration: int, role: str, goal: str | None) -> None:
         """An agent call begins."""
@@ -80,7 +80,7 @@ class Reporter:
             return
         line = live.line()
         if self.tty:
-            self._write("\r\x1b[2K" + line)
+            self._write("\r\x1b[2K" + escape_terminal(line))
             self._live = True
         elif time.monotonic() - self._last_beat >= self.heartbeat_sec:
             self._last_beat = time.monotonic()

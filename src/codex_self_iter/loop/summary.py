@@ -11,6 +11,7 @@ from codex_self_iter.options import ADD_CHECK_HINT
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.runtime import Baseline, RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
+from codex_self_iter.text import say
 from codex_self_iter.workspace.diffs import changed_files
 from codex_self_iter.workspace.handoff import handoff_lines
 
@@ -34,7 +35,7 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
     known = totals.cost_usd if ctx.price is not None else None
     cost = f" · cost: {cost_text(known, ctx.model)}" if ctx.model else ""
     wall = human_duration(max(0.0, ctx.deps.clock() - ctx.started_at)) if ctx.started_at else "?"
-    print(
+    say(
         f"codex-self-iter: stopped: {result.reason.value} (exit {result.exit_code}) — {result.detail}\n"
         f"  iterations: {state.iteration} · agent calls: {totals.agent_calls} · agent time: "
         f"{human_duration(totals.agent_seconds)} · run time: {wall} · files changed: {files_text} · "
@@ -45,24 +46,24 @@ def print_summary(ctx: LoopContext, state: RuntimeState, result: LoopResult, out
         return
     checks = state.last_checks
     if checks:
-        print(f"  checks: {checks.summary} (iteration {checks.iteration})", file=out)
+        say(f"  checks: {checks.summary} (iteration {checks.iteration})", file=out)
     elif ctx.checks:
-        print(f"  checks: {ctx.checks_source}", file=out)
+        say(f"  checks: {ctx.checks_source}", file=out)
     else:
-        print(f"  checks: NONE ({ctx.checks_source}) — nothing verified the work; {ADD_CHECK_HINT}", file=out)
+        say(f"  checks: NONE ({ctx.checks_source}) — nothing verified the work; {ADD_CHECK_HINT}", file=out)
     if ctx.settings.allow_test_changes:
-        print("  protected tests: allow_test_changes = true — weakened tests were NOT rejected", file=out)
+        say("  protected tests: allow_test_changes = true — weakened tests were NOT rejected", file=out)
     review = state.last_review
     if review:
         reasons = "; ".join(review.reasons)[:300]
-        print(f"  review: {review.verdict} at iteration {review.iteration}: {reasons}", file=out)
+        say(f"  review: {review.verdict} at iteration {review.iteration}: {reasons}", file=out)
     for goal in state.goal_history[-3:]:
-        print(f"  goal: {' '.join(goal.split())[:160]}", file=out)
-    print(f"  artifacts: {ctx.layout.state_dir} (status.json, logs/iterations.jsonl, runs/, prompts/)", file=out)
+        say(f"  goal: {' '.join(goal.split())[:160]}", file=out)
+    say(f"  artifacts: {ctx.layout.state_dir} (status.json, logs/iterations.jsonl, runs/, prompts/)", file=out)
     if ctx.checkpoints is not None:
         for line in handoff_lines(ctx.checkpoints.run):
-            print(f"  {line}", file=out)
-    print(f"  next: {_next_step(ctx, result.reason)}", file=out)
+            say(f"  {line}", file=out)
+    say(f"  next: {_next_step(ctx, result.reason)}", file=out)
 
 
 def _next_step(ctx: LoopContext, reason: StopReason) -> str:

@@ -53,6 +53,14 @@ class Layout:
             ("lock_file_name", lock_file_name),
         ):
             check_plain_name(key, name)
+        for key, name in (("task_file", task_file), ("plan_file", plan_file)):
+            if not name or "\0" in name:
+                raise UserError(f"{key} = {name!r}: not a usable file name; fix the config or the flag")
+        if (workspace / global_stop_file_name) in (workspace / task_file, workspace / plan_file):
+            raise UserError(
+                f"global_stop_file_name = {global_stop_file_name!r}: is the task or plan file, which "
+                "`run --clear-stop` would delete; pick a name of its own (default .codex-stop)"
+            )
         state = state_dir_path(workspace, state_dir)
         guard_tree(state, workspace if workspace in state.parents else state.parent)
         private = private_dir_for(state)

@@ -50,7 +50,7 @@ class Totals(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    agent_calls: int = 0
+    agent_calls: int = Field(default=0, ge=0)
     agent_seconds: float = 0.0
     input_tokens: int = 0
     cached_input_tokens: int = 0
@@ -83,14 +83,14 @@ class RuntimeState(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=True, allow_inf_nan=False)
 
     version: int = 1
-    iteration: int = 0
+    iteration: int = Field(default=0, ge=0, le=2**31)
     goal: str | None = None
     goal_history: list[str] = Field(default_factory=list)
     task_hash: str | None = None
     replan_reason: str | None = None
     replanned_for_stagnation: bool = False
     streaks: Streaks = Field(default_factory=Streaks)
-    backoff_until: float = 0.0
+    backoff_until: float = Field(default=0.0, ge=0)
     backoff_reason: str = ""
     usage_wait_total_sec: float = 0.0
     baseline: Baseline | None = None
@@ -101,7 +101,7 @@ class RuntimeState(BaseModel):
     last_summary: str = ""
     config_digest: str | None = None
     totals: Totals = Field(default_factory=Totals)
-    run_first_iteration: int = 0
+    run_first_iteration: int = Field(default=0, ge=0)
     run_first_tokens: int = 0
     run_first_cost_usd: float = 0.0
     completed: bool = False
