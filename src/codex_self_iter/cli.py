@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse argv, run the command, map user errors to one line and an exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[:1] + args_list  # as typed: _dispatch may put "run" in front
     if args_list == ["hook", "stop"]:  # on every Codex turn: no parser, no heavy imports
         from codex_self_iter.session.hook import run_stop_hook
 
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line naming the crash report, never a bare traceback
         from codex_self_iter.state.crash_report import crash_line, write_crash_report
 
-        _say(crash_line(exc, write_crash_report(exc, sys.argv[:1] + args_list, _state_dir_of(args_list))))
+        _say(crash_line(exc, write_crash_report(exc, given, _state_dir_of(args_list))))
         return EXIT_BUG
     try:
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
