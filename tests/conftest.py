@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.background_loop import BackgroundLoop
 from tests.support.codex_home import write_codex_home
 from tests.support.e2e_loop import CodexLoop
 from tests.support.fake_responses_server import FakeResponsesServer
@@ -101,3 +102,12 @@ def loop(codex_bin: str, git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         write_codex_home(Path(os.environ["CODEX_HOME"]), server.url)
         monkeypatch.setenv("CODEX_BIN", codex_bin)
         yield CodexLoop(server, git_repo, FakeTime(now=time.time()))
+
+
+@pytest.fixture
+def loops() -> Iterator[list[BackgroundLoop]]:
+    """Background loop processes a test starts (tests/support/background_loop.py); all ended after the test."""
+    started: list[BackgroundLoop] = []
+    yield started
+    for loop in started:
+        loop.close()

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,6 @@ PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 @pytest.fixture
 def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Agent:
     return Agent(tmp_path, monkeypatch).on("planner", [PLAN])
-
-
-@pytest.fixture
-def loops() -> Iterator[list[BackgroundLoop]]:
-    started: list[BackgroundLoop] = []
-    yield started
-    for loop in started:
-        loop.close()
 
 
 @pytest.mark.timeout(90)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,14 +38,6 @@ def test_heartbeats_and_status_show_the_budget_and_the_plan(
     assert main(["status", "-w", str(git_repo)]) == 0
     out = capsys.readouterr().out
     assert "  plan: 2/4 steps checked off" in out and "cost:" not in out
-
-
-@pytest.fixture
-def loops() -> Iterator[list[BackgroundLoop]]:
-    started: list[BackgroundLoop] = []
-    yield started
-    for loop in started:
-        loop.close()
 
 
 @pytest.mark.timeout(90)
