@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from codex_self_iter.cli import main
 from codex_self_iter.workspace.isolation import IsolationRequest
@@ -196,3 +197,16 @@ def test_rollback_to_a_checkpoint_whose_saved_state_was_pruned_keeps_counters_an
     assert runtime["clean_exit"] is True and runtime["completed"] is False
     assert cli(git_repo, "rollback", "--to", "3") == 1  # undone checkpoints are gone from the branch
     assert "no checkpoint for iteration 3 (checkpoints: 1)" in capsys.readouterr().err
+
+
+def test_a_run_whose_loop_holds_its_lock_is_never_continued_by_another_run(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = stepping_run(git_repo, Agent(tmp_path, monkeypatch), 1)
+    assert first.worktree is not None
+    with FileLock(str(first.worktree.lock_file), timeout=0):  # as its loop holds it while it runs
+        second = run_loop_in_process(
+            git_repo, {"max_iterations": 1, "max_stagnation": 100}, worktree=IsolationRequest()
+        )
+    assert second.exit_code == 2, second.output  # a run of its own, not exit 4 on the running one's lock
+    assert second.worktree is not None and second.worktree.branch != first.worktree.branch

@@ -31,7 +31,7 @@ def worktree_findings(workspace: Path, isolation: str) -> list[Finding]:
         findings.append(Finding(level, f"worktree runs: on (branches from {repo.branch or repo.head[:12]})", fix))
     for run in list_runs(repo)[-5:]:
         runtime = read_json(Path(run.state_dir) / "runtime.json")
-        state = "running" if is_locked(Path(run.state_dir) / "loop.lock") else "not running"
+        state = "running" if is_locked(run.lock_file) else "not running"
         if isinstance(runtime, dict):
             state += f", iteration {runtime.get('iteration', 0)}" + (", complete" if runtime.get("completed") else "")
         if run.merged_at:

@@ -70,7 +70,7 @@ def plan_cleanup(repo: Repo, request: CleanupRequest, layouts: list[Layout], now
 
 
 def _busy(run: WorktreeRun) -> str:
-    if is_locked(Path(run.state_dir) / "loop.lock"):
+    if is_locked(run.lock_file):
         return "its loop is running"
     runtime = read_json(Path(run.state_dir) / "runtime.json")
     if run.merged_at is None and isinstance(runtime, dict) and not runtime.get("clean_exit", True):

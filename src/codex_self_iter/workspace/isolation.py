@@ -77,7 +77,7 @@ def resumable(repo: Repo, subdir: str) -> WorktreeRun | None:
         runtime = read_json(Path(run.state_dir) / "runtime.json")
         if not isinstance(runtime, dict) or runtime.get("completed"):
             continue
-        if is_locked(Path(run.state_dir) / "loop.lock"):
+        if is_locked(run.lock_file):
             continue
         return run
     return None

@@ -4,7 +4,6 @@ leaving the user's tree half-merged."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.loop_lock import is_locked
@@ -21,7 +20,7 @@ class MergeConflict(UserError):
 
 def merge_run(run: WorktreeRun, repo: Repo, exclude: str | None) -> str:
     """Merge run.branch into the checked-out start branch; returns the merge commit (or HEAD if nothing to do)."""
-    if is_locked(Path(run.state_dir) / "loop.lock"):
+    if is_locked(run.lock_file):
         raise UserError(
             f"{run.branch}: its loop is still running; stop it first (`codex-self-iter stop --run {run.id}`)"
         )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.state.layout import private_dir_for, state_dir_path
 from codex_self_iter.workspace.git_cmd import git
 
 BRANCH_PREFIX = "codex-self-iter/"
@@ -46,6 +47,11 @@ class WorktreeRun(BaseModel):
     def workspace(self) -> Path:
         """The loop's workspace inside the checkout (the same subdirectory the user ran from)."""
         return Path(self.worktree) / self.subdir if self.subdir else Path(self.worktree)
+
+    @property
+    def lock_file(self) -> Path:
+        """The run's loop lock: in private state outside the repository, where its loop's Layout puts it."""
+        return private_dir_for(state_dir_path(self.workspace, self.state_dir)) / "loop.lock"
 
     @property
     def record_file(self) -> Path:
