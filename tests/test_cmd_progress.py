@@ -44,7 +44,7 @@ def test_quiet_prints_only_the_stop_line_and_totals(
     git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
 ) -> None:
     agent.on("executor", SLOW)
-    run = run_loop_in_process(git_repo, {"max_iterations": 1, "heartbeat_sec": 0.5}, quiet=True)
+    run = run_loop_in_process(git_repo, {"max_iterations": 1, "heartbeat_sec": 0.5, "checks": ["true"]}, quiet=True)
     assert run.exit_code == 2
     assert capsys.readouterr().err == ""
     lines = run.output.splitlines()
