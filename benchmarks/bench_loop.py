@@ -48,6 +48,7 @@ if [ -n "${BENCH_AGENT_FAIL:-}" ]; then exit 1; fi
 """
 
 CONFIG = """checks = []
+keep_runs = 0  # keep every prompt: the prompt-size rows compare iteration 10 with iteration 1000
 max_stagnation = 1000000
 no_change_gate = false
 heartbeat_sec = 3600
