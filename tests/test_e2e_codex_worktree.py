@@ -4,9 +4,7 @@ the loop commits them; with writable_roots = [".git"] the agent may commit on it
 from __future__ import annotations
 
 import io
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ from codex_self_iter.options import Options, prepare
 from codex_self_iter.workspace.isolation import IsolationRequest, isolate
 from codex_self_iter.workspace.runs import WorktreeRun
 from tests.conftest import git
-from tests.support.codex_home import write_codex_home
 from tests.support.e2e_loop import BASE_CONFIG
 from tests.support.fake_responses_server import FakeResponsesServer
 from tests.support.loop_harness import FakeTime
@@ -32,14 +29,6 @@ DONE = {"status": "complete", "summary": "hello.txt says hello", "next_goal": ""
 # /tmp (where the test repositories live) is writable in codex's workspace-write sandbox: take it away, so the
 # only writable places are the worktree and the roots the loop adds.
 NO_TMP = ["sandbox_workspace_write.exclude_slash_tmp=true", "sandbox_workspace_write.exclude_tmpdir_env_var=true"]
-
-
-@pytest.fixture
-def server(codex_bin: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeResponsesServer]:
-    with FakeResponsesServer() as fake:
-        write_codex_home(Path(os.environ["CODEX_HOME"]), fake.url)
-        monkeypatch.setenv("CODEX_BIN", codex_bin)
-        yield fake
 
 
 def run_worktree(repo: Path, tmp: Path, codex: dict[str, Any]) -> tuple[int, str, WorktreeRun]:
