@@ -13,7 +13,6 @@ in temporary git repositories that are removed at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -26,21 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 WRAPPER = SRC / "codex_self_iter" / "plugin_bundle" / "hooks" / "stop-hook.sh"
 TARGET_MS = 100.0
+sys.path.insert(0, str(ROOT))  # tests.support: the Stop payload as Codex sends it
+
+from tests.support.session_ws import stop_event  # noqa: E402
 
 
 def event(workspace: Path, session: str) -> bytes:
-    payload = {
-        "session_id": session,
-        "turn_id": "turn-1",
-        "transcript_path": None,
-        "cwd": str(workspace),
-        "hook_event_name": "Stop",
-        "model": "gpt-5.5",
-        "permission_mode": "default",
-        "stop_hook_active": False,
-        "last_assistant_message": "All done.\n<promise>DONE</promise>",
-    }
-    return json.dumps(payload).encode()
+    return stop_event(workspace, "All done.\n<promise>DONE</promise>", session)
 
 
 def time_run(argv: list[str], stdin: bytes, cwd: Path, env: dict[str, str]) -> float:
