@@ -67,7 +67,6 @@ class Event(StrEnum):
     REPLAN_REPEATED = "replan_repeated"
     VERIFIED = "verified"
     TASKS_BLOCKED = "tasks_blocked"  # task queue: the tasks left are blocked
-    AUDIT_UNANSWERED = "audit_unanswered"  # task queue: the final audit gave no verdict
     AUDIT_GAPS_LEFT = "audit_gaps_left"  # task queue: gaps remain after max_followups rounds
 
 
@@ -155,7 +154,6 @@ STOPS_ON: dict[Event, StopReason] = {
     Event.REPLAN_REPEATED: StopReason.STAGNATION,
     Event.VERIFIED: StopReason.COMPLETE,
     Event.TASKS_BLOCKED: StopReason.AGENT_BLOCKED,
-    Event.AUDIT_UNANSWERED: StopReason.AGENT_FAILURE,
     Event.AUDIT_GAPS_LEFT: StopReason.AUDIT_REJECTED,
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from codex_self_iter.agent.control import AuditGap, AuditVerdict
 from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop import gates
-from codex_self_iter.loop.calls import call_role
+from codex_self_iter.loop.calls import CallOutcome, call_role
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.core import before_call
 from codex_self_iter.loop.steps import DIFF_FILE_CHARS, failure_decision
@@ -15,7 +15,10 @@ from codex_self_iter.loop.success import run_project_checks
 from codex_self_iter.prompts.render import INPUT_MAX_CHARS, bounded, render
 from codex_self_iter.prompts.roles import DIFF_PROMPT_CHARS, checks_text
 from codex_self_iter.state.fsio import atomic_write_text
-from codex_self_iter.state.runtime import Baseline, RuntimeState
+from codex_self_iter.state.runtime import Baseline, RuntimeState, save_runtime
+from codex_self_iter.state.snapshot import Phase
+from codex_self_iter.state.status import write_status
+from codex_self_iter.state.stop_request import stop_aware_sleep
 from codex_self_iter.tasks.files import TaskFile, write_task
 from codex_self_iter.tasks.queue import QueueState, task_line
 from codex_self_iter.workspace.diffs import diff_since
@@ -27,8 +30,9 @@ AUDIT_GOAL = "final audit: is the whole objective done?"
 def final_audit(
     ctx: LoopContext, state: RuntimeState, queue: QueueState, files: list[TaskFile], tasks_dir: Path
 ) -> gates.Stop | None:
-    """Audit the whole run: Stop(COMPLETE) on approval, None when follow-up tasks were added, else a Stop."""
-    before = before_call(ctx, state)
+    """Audit the whole run: Stop(COMPLETE) on approval, None when follow-up tasks were added or the call failed
+    and is retried after a backoff (the agent-failure and invalid-output gates bound that), else a Stop."""
+    before = before_call(ctx, state) or _wait(ctx, state)
     if before is not None:
         return before
     iteration = state.iteration + 1
@@ -40,12 +44,7 @@ def final_audit(
     outcome = call_role(ctx, state, iteration, Role.AUDITOR, _prompt(ctx, state, queue, diff))
     state.iteration = iteration
     if not isinstance(outcome.block, AuditVerdict):
-        decision = failure_decision(ctx, state, outcome)
-        if isinstance(decision, gates.Stop):
-            return decision
-        return gates.stop_on(
-            gates.Event.AUDIT_UNANSWERED, f"the final audit gave no verdict ({outcome.error}); `run` audits again"
-        )
+        return _failed(ctx, state, outcome)
     state.streaks = gates.count(state.streaks, gates.Event.ANSWERED)
     verdict = outcome.block
     gaps = list(verdict.gaps) if verdict.verdict == "reject" else []
@@ -90,6 +89,43 @@ def final_audit(
         added.append(path.name)
     ctx.journal.record("audit_followups", iteration=iteration, files=added, round=queue.audit.rounds)
     ctx.reporter.info(f"final audit: {len(added)} gap(s); added follow-up task(s): {', '.join(added)}")
+    return None
+
+
+def _failed(ctx: LoopContext, state: RuntimeState, outcome: CallOutcome) -> gates.Stop | None:
+    """A failed audit call counts like any failed call: a streak at its cap stops the run, else back off and retry."""
+    decision = failure_decision(ctx, state, outcome)
+    if isinstance(decision, gates.Continue):
+        decision = gates.streak_gate(state.streaks, ctx.settings, ctx.deps.random())
+    if isinstance(decision, gates.Stop):
+        return decision
+    if isinstance(decision, gates.Backoff):
+        spent = before_call(ctx, state)
+        if spent is not None:
+            return spent  # no wait right before a budget ends the run anyway
+        state.backoff_until, state.backoff_reason = ctx.deps.clock() + decision.seconds, decision.reason
+        if decision.reason == gates.gate("usage_limit").label:
+            state.usage_wait_total_sec += decision.seconds
+        ctx.journal.record(
+            "decision", iteration=state.iteration, kind="backoff", seconds=round(decision.seconds, 3),
+            reason=decision.reason,
+        )  # fmt: skip
+        ctx.reporter.info(f"final audit: backing off {decision.seconds:.1f}s ({decision.reason}), then auditing again")
+        save_runtime(ctx.layout.runtime_file, state)
+        write_status(ctx, state, Phase.BACKING_OFF)
+    return None  # the driver comes back here: the audit runs again once the backoff is over
+
+
+def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+    """Sleep out a backoff of a failed audit call (also one saved by a run that was stopped during it)."""
+    seconds = state.backoff_until - ctx.deps.clock()
+    if seconds <= 0:
+        return None
+    write_status(ctx, state, Phase.BACKING_OFF)
+    interrupted = stop_aware_sleep(seconds, ctx.signals, ctx.deps.sleep, ctx.deps.clock)
+    if interrupted is not None:
+        return gates.stop_requested(interrupted)
+    state.backoff_until, state.backoff_reason = 0.0, ""
     return None
 
 
