@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from codex_self_iter.checks.protected import ProtectedSnapshot
+from codex_self_iter.checks.run import parse_check
 from tests.conftest import git
-from tests.support.loop_harness import Agent, control, run_loop_in_process
+from tests.support.loop_harness import Agent, control, private_state, run_loop_in_process
 
 PY = shlex.quote(sys.executable)
 PYTEST = f"{PY} -m pytest -q -p no:cacheprovider"
@@ -143,4 +146,28 @@ def test_a_changed_expected_value_reaches_the_reviewer(project: Path, tmp_path: 
     assert run.exit_code == 2
     section = agent.calls("reviewer")[0]["prompt"].split("## Protected files changed")[1].split("##")[0]
     assert "assertion changed in test test_add: `assert add(1, 2) == 3` → `assert add(1, 2) == -1`" in section
-    assert (run.state_dir / "protected.json").is_file()
+    assert private_state(project).joinpath("protected.json").is_file()
+    assert not (run.state_dir / "protected.json").exists()  # not in the workspace, where the agent could reach it
+
+
+@pytest.mark.parametrize("attack", ["forged", "deleted"])
+def test_a_snapshot_the_agent_forges_or_deletes_does_not_bless_its_weakened_test(
+    project: Path, tmp_path: Path, monkeypatch: Any, attack: str
+) -> None:
+    weakened = CHEATS["assert_true"][0]["content"]
+    # What the agent writes: a snapshot taken of its own weakened test, where the old snapshot used to live.
+    (project / "tests" / "test_calc.py").write_text(weakened)
+    forged = ProtectedSnapshot.take(project, [parse_check(PYTEST, False, 60)], (), ".codex-self-iter").to_dict()
+    git(project, "checkout", "tests/test_calc.py")
+    planted = ".codex-self-iter/protected.json"
+    cover = {"write": planted, "content": json.dumps(forged)} if attack == "forged" else {"delete": planted}
+    agent = Agent(tmp_path, monkeypatch).on("planner", [PLAN]).on("reviewer", [APPROVE])
+    agent.on("executor", [*CHEATS["assert_true"], cover, {"control": control("continue", "claim next")}], [claim()])
+    config = {"checks": [PYTEST], "reviewer": False, "max_false_completions": 1, "max_iterations": 1}
+    first = run_loop_in_process(project, config)
+    assert first.exit_code == 2 and first.status["stop_reason"] == "max_iterations", first.output
+    second = run_loop_in_process(project, {**config, "max_iterations": 3})  # resumes the episode and its baseline
+    assert second.exit_code == 2, second.output
+    assert second.status["stop_reason"] == "false_completion"
+    tampering = [e for e in second.journal() if e.get("event") == "tampering"]
+    assert tampering and "tests/test_calc.py" in tampering[0]["changes"][0]

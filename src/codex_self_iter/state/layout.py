@@ -132,8 +132,8 @@ class Layout:
 
     @property
     def protected_file(self) -> Path:
-        """The protected-tests snapshot taken at the baseline."""
-        return self.state_dir / "protected.json"
+        """The protected-tests snapshot taken at the baseline (private: an agent must not bless its own edits)."""
+        return self.private_dir / "protected.json"
 
     @property
     def session_dir(self) -> Path:
