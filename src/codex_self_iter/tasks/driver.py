@@ -74,6 +74,8 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
             return finish(ctx, state, stop)
         task = next(t for t in files if t.id == record.id)
         result = run_task(ctx, state, queue, record, task)
+        if result.reason is StopReason.BAD_INPUT and not task.path.exists():
+            continue  # its file was deleted during its episode: the next refresh marks it removed
         if result.reason is StopReason.COMPLETE:
             _mark(ctx, state, queue, record.id, "done", f"verified at iteration {state.iteration}")
             continue
@@ -99,9 +101,14 @@ def _refresh(
     files = scan_tasks(folder, ctx.layout.workspace)
     if files is None:
         raise UserError(f"{folder}: the tasks directory disappeared during the run; restore it")
-    for note in queue.reconcile(files, ctx.layout.workspace):
+    found = queue.reconcile(files, ctx.layout.workspace, state.iteration)
+    for note in found.edited:
         ctx.reporter.warn(note)
         ctx.journal.record("task_edited", iteration=state.iteration, note=note)
+    for gone in found.removed:
+        was = gone.removed_from or "pending"
+        ctx.reporter.warn(f"{gone.file}: deleted; task {gone.id} ({was}) leaves the queue and counts as removed")
+        ctx.journal.record("task_removed", task=gone.id, iteration=state.iteration, file=gone.file, was=was)
     current = queue.current()
     if verified is not None and current is not None and current.id == verified:
         _mark(ctx, state, queue, verified, "done", "verified (recorded after a restart)")

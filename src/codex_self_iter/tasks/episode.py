@@ -13,6 +13,7 @@ from codex_self_iter.loop.launch import record_baseline
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.runtime import RuntimeState, Streaks, save_runtime
+from codex_self_iter.state.stop_request import StopSignals
 from codex_self_iter.tasks.files import TaskFile
 from codex_self_iter.tasks.queue import QueueState, TaskRecord, save_queue
 
@@ -27,6 +28,25 @@ class TaskJournal(Journal):
     def record(self, event: str, **fields: Any) -> None:
         """Append one event, tagged with the task."""
         super().record(event, **{"task": self.task, **fields})
+
+
+class TaskWatch(StopSignals):
+    """The run's stop signals, plus one more reason to end the episode: its task file was deleted."""
+
+    def __init__(self, run: StopSignals, task_file: Path, shown: str) -> None:
+        super().__init__(run.stop_files, run.latch)
+        self.run, self.task_file, self.shown = run, task_file, shown
+
+    def cancelled(self) -> bool:
+        """The run's: a deleted task file lets the agent call in flight finish."""
+        return self.run.cancelled()
+
+    def pending(self) -> tuple[StopReason, str] | None:
+        """The run's stop request, else the end of this episode when its task file is gone."""
+        request = self.run.pending()
+        if request is None and not self.task_file.exists():
+            return StopReason.BAD_INPUT, f"{self.shown}: deleted during its episode; the queue goes on without it"
+        return request
 
 
 def run_task(
@@ -70,9 +90,9 @@ def episode_context(ctx: LoopContext, state: RuntimeState, record: TaskRecord, t
     layout = replace(ctx.layout, task_file=task.path, context_file=ctx.layout.task_file)
     cap = iteration_cap(ctx.settings, state, record)
     settings = ctx.settings.model_copy(update={"task_file": record.file, "max_iterations": cap})
-    return replace(
-        ctx, layout=layout, settings=settings, journal=TaskJournal(ctx.layout.journal, ctx.deps.clock, record.id)
-    )
+    journal = TaskJournal(ctx.layout.journal, ctx.deps.clock, record.id)
+    signals = TaskWatch(ctx.signals, task.path, record.file)
+    return replace(ctx, layout=layout, settings=settings, journal=journal, signals=signals)
 
 
 def iteration_cap(settings: Settings, state: RuntimeState, record: TaskRecord) -> int:

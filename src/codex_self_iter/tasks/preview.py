@@ -25,7 +25,7 @@ def next_in_queue(ctx: LoopContext, state: RuntimeState) -> QueuedCall | None:
     if files is None:
         return None
     queue = load_queue(ctx.layout.queue_file)
-    queue.reconcile(files, ctx.layout.workspace)
+    queue.reconcile(files, ctx.layout.workspace, state.iteration)
     record = queue.next_task(set())
     if record is None:
         return QueuedCall(None, "every task is done: `run` would start the final audit of the whole task file")
@@ -34,5 +34,6 @@ def next_in_queue(ctx: LoopContext, state: RuntimeState) -> QueuedCall | None:
         record.started_iteration = state.iteration
     task = next(t for t in files if t.id == record.id)
     done = sum(t.state == "done" for t in queue.tasks)
-    line = f"{record.id} {record.title} ({record.file}; {done}/{len(queue.tasks)} tasks done)"
+    total = sum(t.state != "removed" for t in queue.tasks)
+    line = f"{record.id} {record.title} ({record.file}; {done}/{total} tasks done)"
     return QueuedCall(episode_context(ctx, state, record, task), line)

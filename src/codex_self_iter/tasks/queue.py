@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -13,8 +14,8 @@ from codex_self_iter.state.fsio import atomic_write_json, read_json
 from codex_self_iter.state.runtime import Baseline
 from codex_self_iter.tasks.files import TaskFile
 
-TaskState = Literal["pending", "in_progress", "done", "blocked"]
-MARKS: dict[str, str] = {"done": "[x]", "in_progress": "[~]", "blocked": "[!]", "pending": "[ ]"}
+TaskState = Literal["pending", "in_progress", "done", "blocked", "removed"]
+MARKS: dict[str, str] = {"done": "[x]", "in_progress": "[~]", "blocked": "[!]", "pending": "[ ]", "removed": "[-]"}
 
 
 class TaskRecord(BaseModel):
@@ -33,6 +34,8 @@ class TaskRecord(BaseModel):
     outcome: str = ""
     budget: int = 0  # max_iterations_per_task when it started (0 = none), for `status`
     edited_after_done: bool = False
+    removed_from: TaskState | None = None  # its state before its file was deleted (restored if the file comes back)
+    removed_at: int | None = None  # the iteration at which the deletion was seen
 
 
 class AuditRecord(BaseModel):
@@ -44,6 +47,14 @@ class AuditRecord(BaseModel):
     verdict: str | None = None
     reasons: list[str] = Field(default_factory=list)
     iteration: int | None = None
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What reconciling the queue with the task files found: notes on edited done tasks, tasks whose file is gone."""
+
+    edited: list[str]
+    removed: list[TaskRecord]
 
 
 class QueueState(BaseModel):
@@ -64,14 +75,18 @@ class QueueState(BaseModel):
         """The task in progress, if any."""
         return next((t for t in self.tasks if t.state == "in_progress"), None)
 
-    def reconcile(self, files: list[TaskFile], workspace: Path) -> list[str]:
-        """Bring the queue in line with the task files; returns notes about done tasks edited afterwards."""
+    def reconcile(self, files: list[TaskFile], workspace: Path, iteration: int = 0) -> Reconciled:
+        """Bring the queue in line with the task files: new files join it, deleted ones are marked removed."""
         notes: list[str] = []
         records = {t.id: t for t in self.tasks}
         merged: list[TaskRecord] = []
         for task in files:
-            record = records.get(task.id)
+            record = records.pop(task.id, None)
             rel = _relative(task.path, workspace)
+            if record is not None and record.state == "removed":
+                record.state, record.removed_from, record.removed_at = record.removed_from or "pending", None, None
+                if record.state == "in_progress":
+                    record.state = "pending"  # its episode was given up when the file went: it starts afresh
             if record is None:
                 record = TaskRecord(id=task.id, file=rel, title=task.title, origin=task.origin)
                 if task.origin != "audit":
@@ -82,8 +97,11 @@ class QueueState(BaseModel):
                 record.edited_after_done = True
                 notes.append(f"{rel}: task {task.id} was edited after it was done; it is not run again")
             merged.append(record)
-        self.tasks = merged
-        return notes
+        removed = [record for record in records.values() if record.state != "removed"]
+        for record in removed:
+            record.removed_from, record.removed_at, record.state = record.state, iteration, "removed"
+        self.tasks = sorted([*merged, *records.values()], key=lambda t: int(t.id) if t.id.isdigit() else 0)
+        return Reconciled(notes, removed)
 
     def next_task(self, skip: set[str]) -> TaskRecord | None:
         """The task to work on next: the one in progress, else the first pending or blocked one not in skip."""
@@ -125,7 +143,11 @@ def task_line(record: TaskRecord, with_file: bool = False, iteration: int | None
     text = f"{MARKS[record.state]} {record.id} {record.title}"
     if with_file:
         text += f" ({record.file}, from {record.origin})"
-    if record.state == "in_progress" and iteration is not None and record.started_iteration is not None:
+    if record.state == "removed":
+        was = record.removed_from or "pending"
+        after = f" after it was {was.replace('_', ' ')}" if was != "pending" else ""
+        text += f" — removed: its file {record.file} was deleted{after}"
+    elif record.state == "in_progress" and iteration is not None and record.started_iteration is not None:
         done = max(0, iteration - record.started_iteration)
         text += f" — iteration {done}/{record.budget}" if record.budget else f" — iteration {done}"
     elif record.outcome:
@@ -139,5 +161,7 @@ def queue_summary(queue: QueueState, iteration: int | None = None) -> list[str]:
     verdict = f"final audit: {audit.verdict}" if audit.verdict else "final audit: not yet"
     rounds = f" · follow-up rounds: {audit.rounds}" if audit.rounds else ""
     done = sum(t.state == "done" for t in queue.tasks)
-    head = f"tasks: {done}/{len(queue.tasks)} done · {verdict}{rounds}"
+    removed = sum(t.state == "removed" for t in queue.tasks)
+    gone = f" · {removed} removed" if removed else ""
+    head = f"tasks: {done}/{len(queue.tasks) - removed} done{gone} · {verdict}{rounds}"
     return [head] + [f"  {task_line(record, iteration=iteration)}" for record in queue.tasks]

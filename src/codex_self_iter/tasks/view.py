@@ -27,7 +27,8 @@ class QueueView(BaseModel):
     """The `tasks` object of `status --json`."""
 
     done: int
-    total: int
+    total: int  # the tasks still in the queue (removed ones not counted)
+    removed: int  # tasks whose file was deleted
     tasks: list[TaskView]
     audit: AuditRecord
     lines: list[str]  # as `status` prints the queue
@@ -61,8 +62,11 @@ def queue_view(queue_file: Path, iteration_now: int) -> QueueView | None:
             )
         )
     done = sum(task.state == "done" for task in tasks)
+    removed = sum(task.state == "removed" for task in tasks)
     lines = queue_summary(queue, iteration=iteration_now)
-    return QueueView(done=done, total=len(tasks), tasks=tasks, audit=queue.audit, lines=lines)
+    return QueueView(
+        done=done, total=len(tasks) - removed, removed=removed, tasks=tasks, audit=queue.audit, lines=lines
+    )
 
 
 def queue_lines(view: QueueView) -> list[str]:
