@@ -119,3 +119,20 @@ def test_bad_input_and_conflicting_flags_are_one_line(git_repo: Path, capsys: py
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "plan file not found" in err[0]
     assert not (git_repo / ".codex-self-iter").exists()
+
+
+def test_a_cost_budget_the_agent_cannot_report_usage_for_refuses_to_start(
+    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = git_repo.parent / "budget.toml"
+    config.write_text("max_cost_usd = 3\nchecks = []\n")
+    args = ["-w", str(git_repo), "--agent-command-template", fake_template(), "--config", str(config)]
+    for dry in ([], ["--dry-run"]):
+        code = main(["run", *dry, *args])
+        out, err = capsys.readouterr()
+        assert code == 1 and out == "", out  # the config-error exit code, before anything runs
+        assert err.strip().splitlines() == [
+            f"codex-self-iter: error: {config}: max_cost_usd = 3 cannot be enforced: the template runner reports no "
+            "model or token usage; unset max_cost_usd (max_iterations or max_wall_clock_sec bound such a run)"
+        ]
+    assert agent.calls() == [] and not (git_repo / ".codex-self-iter").exists()

@@ -4,16 +4,19 @@ shipped in the package and overridable with [prices], the cost in status, histor
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import tomli_w
 
 from codex_self_iter.cli import main
 from codex_self_iter.codex.pricing import bundled_prices
-from tests.support.codex_home import MOCK_MODEL
-from tests.support.e2e_loop import CodexLoop, agent_calls, usage
+from codex_self_iter.outcome import EXIT_BAD_INPUT
+from tests.support.codex_home import MOCK_MODEL, write_codex_home
+from tests.support.e2e_loop import BASE_CONFIG, CodexLoop, agent_calls, usage
 
 pytestmark = pytest.mark.codex
 
@@ -73,11 +76,11 @@ def test_a_model_without_a_price_is_one_warning_then_a_price_in_the_config_count
     loop: CodexLoop, capsys: pytest.CaptureFixture[str]
 ) -> None:
     loop.server.add_turns(step(PLAN), step(report(1)), step(PLAN), step(report(1)))
-    run = loop.run({"max_iterations": 1, "max_cost_usd": 100, "codex": {"model": "house-model-7"}})
+    run = loop.run({"max_iterations": 1, "codex": {"model": "house-model-7"}})
     assert run.exit_code == 2 and run.status["stop_reason"] == "max_iterations"
     err = capsys.readouterr().err
     assert err.count("no price for model 'house-model-7'") == 1
-    assert 'its cost is not counted; max_cost_usd = 100 cannot be enforced; add [prices."house-model-7"]' in err
+    assert 'its cost is not counted; add [prices."house-model-7"]' in err
     assert run.status["cost_usd"] is None and "cost: ? (no price for house-model-7)" in run.output
     assert [call["cost_usd"] for call in agent_calls(run)] == [None, None]  # unknown, never a silent 0
 
@@ -87,6 +90,29 @@ def test_a_model_without_a_price_is_one_warning_then_a_price_in_the_config_count
     assert run.status["cost_usd"] == pytest.approx(2 * each)
     assert "house-model-7 at $2 / $2 / $8 per 1M" in capsys.readouterr().err
     assert "no price" not in run.output
+
+
+@pytest.mark.parametrize("model", ["house-model-7", None])
+def test_a_cost_budget_without_a_price_for_the_model_refuses_to_start(
+    loop: CodexLoop, capsys: pytest.CaptureFixture[str], model: str | None
+) -> None:
+    config = loop.workspace.parent / "budget.toml"
+    config.write_text(tomli_w.dumps({**BASE_CONFIG, "max_cost_usd": 5, "codex": {"model": model} if model else {}}))
+    home = Path(os.environ["CODEX_HOME"])
+    if model is None:  # the model comes from codex's own config.toml
+        write_codex_home(home, loop.server.url, model="house-model-8")
+    source = "[codex] model" if model else home / "config.toml"
+    named = f"model '{model or 'house-model-8'}' (from {source})"
+    line = (
+        f"codex-self-iter: error: {config}: max_cost_usd = 5 cannot be enforced: {named} has no price; add "
+        f'[prices."{model or "house-model-8"}"] with input, cached_input and output (US$ per 1M tokens) to the '
+        "config, or unset max_cost_usd"
+    )
+    for dry in ([], ["--dry-run"]):
+        assert main(["run", *dry, "-w", str(loop.workspace), "--config", str(config)]) == EXIT_BAD_INPUT
+        out, err = capsys.readouterr()
+        assert (out, err.strip()) == ("", line)  # one line, no traceback; the dry run says the same
+    assert loop.requests() == [] and not (loop.workspace / ".codex-self-iter").exists()
 
 
 @pytest.mark.timeout(120)

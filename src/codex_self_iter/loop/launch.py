@@ -66,6 +66,8 @@ def build_context(prepared: Prepared, deps: Deps, stream: TextIO | None = None, 
     model = runner.status_fields().get("model")
     model = model if isinstance(model, str) else None
     price, price_source = find_price(model, settings.prices) if model else (None, "")
+    if settings.max_cost_usd and price is None:
+        _refuse_unpriced_budget(prepared, model, runner)
     return LoopContext(
         settings=settings,
         layout=layout,
@@ -237,16 +239,29 @@ def _announce(ctx: LoopContext) -> None:
         ctx.reporter.info(f"worktree run {run.id}: branch {run.branch} from {start}{carried}; your tree is untouched")
 
 
+def _refuse_unpriced_budget(prepared: Prepared, model: str | None, runner: AgentRunner) -> None:
+    """max_cost_usd with no price to count it by could never stop the run: refuse it instead of ignoring it."""
+    where = prepared.config_path or "the command line"
+    budget = f"max_cost_usd = {prepared.settings.max_cost_usd:g}"
+    if model is None:
+        raise UserError(
+            f"{where}: {budget} cannot be enforced: the {runner.name} runner reports no model or token usage; "
+            "unset max_cost_usd (max_iterations or max_wall_clock_sec bound such a run)"
+        )
+    source = runner.status_fields().get("model_source")
+    named = f"model {model!r}" + (f" (from {source})" if isinstance(source, str) else "")
+    raise UserError(
+        f'{where}: {budget} cannot be enforced: {named} has no price; add [prices."{model}"] with input, '
+        "cached_input and output (US$ per 1M tokens) to the config, or unset max_cost_usd"
+    )
+
+
 def _announce_cost(ctx: LoopContext) -> None:
     """Which price the cost comes from; one warning when there is none, so no cost is ever a silent $0."""
-    budget = ctx.settings.max_cost_usd
-    unenforced = f"; max_cost_usd = {budget:g} cannot be enforced" if budget else ""
     if ctx.price is not None:
         ctx.reporter.info(f"cost: {ctx.model} at {ctx.price.describe()} ({ctx.price_source})")
     elif ctx.model is not None:
         ctx.reporter.warn(
-            f"no price for model {ctx.model!r}: its cost is not counted{unenforced}; add "
+            f"no price for model {ctx.model!r}: its cost is not counted; add "
             f'[prices."{ctx.model}"] with input, cached_input and output (US$ per 1M tokens) to the config'
         )
-    elif budget:
-        ctx.reporter.warn(f"the {ctx.runner.name} runner reports no model or token usage{unenforced}")
