@@ -151,6 +151,7 @@ def test_action_run_step_makes_the_branch_the_artifact_and_the_pr_body_and_never
     assert body.startswith("## codex-self-iter: complete: checks pass and the reviewer approved (exit 0)")
     assert f"`{branch}` from `main`" in body and "hello.txt" in body and "1/1 checks passed" in body
     assert "review | approve: hello.txt says hello" in body and "Make hello.txt say hello." in body
+    assert "| cost |" not in body  # the command runner reports no usage: no cost row rather than a false $0.00
 
     # The key went to codex login (outside the repository) and nowhere else: not the loop's or the agent's
     # environment, not the branch, the state dir, the artifact, the PR body or the output.

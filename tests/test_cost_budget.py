@@ -14,6 +14,7 @@ import tomli_w
 
 from codex_self_iter.cli import main
 from codex_self_iter.codex.pricing import bundled_prices
+from codex_self_iter.fleet.action import main as action_main
 from codex_self_iter.outcome import EXIT_BAD_INPUT
 from tests.support.codex_home import MOCK_MODEL, write_codex_home
 from tests.support.e2e_loop import BASE_CONFIG, CodexLoop, agent_calls, usage
@@ -70,6 +71,9 @@ def test_the_cost_budget_stops_the_run_before_the_call_that_would_exceed_it(
     assert main(["history", "-w", str(loop.workspace)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[7] == "cost" and sum(f" ${each:.3f}" in line for line in table) == 3, table
+    body = ["pr-body", "--state-dir", str(run.state_dir), "--workspace", str(loop.workspace), "--base", "main"]
+    assert action_main([*body, "--branch", "main"]) == 0  # the GitHub Action's pull request body
+    assert f"| cost | ${3 * each:.2f} |" in capsys.readouterr().out
 
 
 def test_a_model_without_a_price_is_one_warning_then_a_price_in_the_config_counts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,10 +15,17 @@ from typing import Any
 
 import pytest
 
+from codex_self_iter.agent.kinds import TokenUsage
+from codex_self_iter.codex.pricing import bundled_prices
 from tests.conftest import git
 from tests.support.background_loop import pid_alive, wait_for
+from tests.support.codex_home import MOCK_MODEL
+from tests.support.e2e_loop import usage
+from tests.support.fake_responses_server import FakeResponsesServer
 from tests.support.faults import write_fake_codex
 from tests.support.fleet_repos import agent_calls, completing, failing, make_repo, max_overlap, slow
+
+USAGE = usage(100_000, 20_000, 10_000, 2_000)  # what each fake model response reports
 
 
 def fleet_cli(*args: str, cwd: Path, timeout: float = 100) -> subprocess.CompletedProcess[str]:
@@ -249,6 +257,43 @@ def test_the_fleet_budget_stops_new_starts_and_the_running_loops(tmp_path: Path)
     argvs = [json.loads(line)["argv"] for line in log.read_text().splitlines()]
     workspaces = {Path(argv[argv.index("-C") + 1]).parents[3].name for argv in argvs}  # <repo>/.git/codex-self-iter/…
     assert workspaces == {"a", "b"}  # codex never ran for c or d
+
+
+@pytest.mark.codex
+@pytest.mark.timeout(150)
+def test_the_fleet_dollar_budget_stops_new_starts_with_the_real_codex(
+    server: FakeResponsesServer, tmp_path: Path
+) -> None:
+    each = bundled_prices()[MOCK_MODEL].cost(TokenUsage(100_000, 20_000, 10_000))  # one model response
+    plan = {"next_goal": "write done.txt", "summary": "one file", "stop": False}
+    report = {"status": "continue", "summary": "working", "next_goal": "write done.txt", "evidence": []}
+    for _ in range(2):  # at most two loops call codex: planner and one executor turn each
+        server.add_turns([{"message_json": plan}, {"usage": USAGE}], [{"message_json": report}, {"usage": USAGE}])
+    repos = tmp_path / "repos"
+    for name in ("a", "b", "c"):  # the built-in runner, the real codex; the model is priced (bundled table)
+        make_repo(repos, name, {}, agent_command_template=None, checks=[], max_iterations=1, command_timeout_sec=60)
+    budget = round(2.5 * each, 4)  # loop a's two calls stay under it, loop b's first crosses it
+    done = fleet_cli(
+        "run",
+        *(str(repos / n) for n in "abc"),
+        "--parallel",
+        "1",
+        "--max-cost-usd",
+        str(budget),
+        cwd=tmp_path,
+        timeout=140,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr  # 2: the fleet budget is spent
+    spent = re.search(r"fleet budget spent \(([\d,]+) tokens, \$([\d.]+)\)", done.stdout)
+    assert spent is not None and float(spent[2]) >= round(budget, 2), done.stdout
+    report_json = fleet_json(tmp_path)
+    rows = {row["id"][3:]: row for row in report_json["loops"]}
+    assert report_json["stop_reason"] == "fleet_budget" and report_json["cost_usd"] >= budget
+    assert (rows["a"]["state"], rows["a"]["stop_reason"]) == ("stopped", "max_iterations")
+    assert rows["a"]["cost_usd"] == pytest.approx(2 * each)  # the loop's own status.json, priced
+    assert rows["b"]["starts"] == 1 and rows["b"]["cost_usd"] >= each
+    assert (rows["c"]["state"], rows["c"]["starts"], rows["c"]["note"]) == ("skipped", 0, "not started: fleet_budget")
+    assert 3 <= len(server.responses_requests()) <= 4  # nothing after loop b: codex never ran for c
 
 
 def test_bad_specs_get_one_line_each(tmp_path: Path) -> None:

@@ -68,9 +68,8 @@ def pr_body(state_dir: Path, workspace: Path, base: str, branch: str, task_file:
         ("agent calls", str(snap.totals.agent_calls)),
         ("tokens", f"{snap.totals.tokens:,}"),
     ]
-    cost = getattr(snap.totals, "cost_usd", None)  # once the totals count cost
-    if cost is not None:
-        rows.append(("cost", f"${float(cost):.2f}"))
+    if snap.cost_usd is not None:  # unknown (no usage, or no price for the model): no row rather than a false $0
+        rows.append(("cost", f"${snap.cost_usd:.2f}"))
     if snap.last_checks is not None:
         rows.append(("checks", f"{clean(snap.last_checks.summary, 200)} (iteration {snap.last_checks.iteration})"))
     if snap.last_review is not None:

@@ -31,12 +31,11 @@ def read_status(loop: LoopRecord) -> LoopStatus:
     snap = read_snapshot(Path(loop.state_dir) / "status.json")[0] if loop.state_dir else None
     if snap is None:
         return LoopStatus()
-    cost = getattr(snap.totals, "cost_usd", None)  # reported by loops that price their tokens
     return LoopStatus(
         state=snap.state.value if snap.state else "",
         iteration=snap.iteration,
         tokens=snap.totals.tokens,
-        cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
+        cost_usd=snap.cost_usd,  # None when the loop cannot price its tokens (no usage, or a model without a price)
         stop_reason=snap.stop_reason.value if snap.stop_reason else None,
         exit_code=snap.exit_code,
         agent_pid=snap.agent_pid,
