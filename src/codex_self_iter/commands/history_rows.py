@@ -132,6 +132,8 @@ def _queue_row(record: dict[str, Any], event: Any, when: str, number: str) -> Ro
         return Row(number, when, f"task {task}", f"{event[5:]}: {record.get('outcome', '')}")
     if event == "task_edited":
         return Row(number, when, "task edited", str(record.get("note", "")))
+    if event == "queue_recovered":
+        return Row(number, when, "task queue", str(record.get("note", "")))
     if event == "task_removed":
         return Row(number, when, f"task {task}", f"removed ({record.get('was', '?')}): file deleted")
     if event == "audit":

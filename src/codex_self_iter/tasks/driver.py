@@ -21,7 +21,8 @@ from codex_self_iter.state.status import write_status
 from codex_self_iter.tasks.audit import final_audit
 from codex_self_iter.tasks.episode import run_task
 from codex_self_iter.tasks.files import TaskFile, file_digest, scan_tasks
-from codex_self_iter.tasks.queue import QueueState, load_queue, queue_summary, save_queue
+from codex_self_iter.tasks.queue import QueueState, queue_summary, read_queue, save_queue
+from codex_self_iter.tasks.recover import recover, recovered_line
 
 
 def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: TextIO | None = None) -> int:
@@ -32,8 +33,13 @@ def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: Text
     deps, out = deps or Deps(), out or sys.stdout
     verified = _verified_before(prepared.layout.runtime_file)
     with open_session(prepared, flags, deps) as (ctx, state):
-        queue = load_queue(ctx.layout.queue_file, warn=True)
-        result = _drive(ctx, state, queue, verified)
+        try:
+            queue = _open_queue(ctx, state, files)
+        except UserError as exc:
+            queue = QueueState()
+            result = finish(ctx, state, gates.stop_on(gates.Event.BAD_INPUT, str(exc)))
+        else:
+            result = _drive(ctx, state, queue, verified)
     state.baseline = queue.base or state.baseline  # the summary's "files changed" covers the whole queue
 
     def write(stream: TextIO) -> None:
@@ -46,6 +52,20 @@ def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: Text
 def tasks_dir(prepared: Prepared) -> Path:
     """The workspace's tasks directory."""
     return prepared.layout.workspace / prepared.settings.tasks_dir
+
+
+def _open_queue(ctx: LoopContext, state: RuntimeState, files: list[TaskFile]) -> QueueState:
+    """The saved queue; a corrupt one is set aside and rebuilt from the journal, never silently started over."""
+    path = ctx.layout.queue_file
+    queue = read_queue(path)
+    if queue is not None or not path.exists():
+        return queue or QueueState()
+    queue = recover(path, ctx.layout.journal, files, ctx.layout.workspace, worked=state.iteration > 0)
+    line = recovered_line(path, ctx.layout.journal, queue)
+    ctx.reporter.warn(line)
+    ctx.journal.record("queue_recovered", iteration=state.iteration, note=line)
+    save_queue(path, queue)
+    return queue
 
 
 def _verified_before(runtime_file: Path) -> str | None:

@@ -81,7 +81,7 @@ def _start(ctx: LoopContext, state: RuntimeState, queue: QueueState, record: Tas
     record.started_iteration, record.finished_iteration = state.iteration, None
     record.budget = ctx.settings.max_iterations_per_task
     save_queue(ctx.layout.queue_file, queue)
-    ctx.journal.record("task_started", task=record.id, title=record.title, iteration=state.iteration)
+    ctx.journal.record("task_started", task=record.id, title=record.title, file=record.file, iteration=state.iteration)
     ctx.reporter.info(f"task {record.id}: {record.title}")
 
 

@@ -8,7 +8,8 @@ from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.tasks.episode import episode_context
 from codex_self_iter.tasks.files import scan_tasks
-from codex_self_iter.tasks.queue import load_queue
+from codex_self_iter.tasks.queue import QueueState, read_queue
+from codex_self_iter.tasks.recover import replay
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,10 @@ def next_in_queue(ctx: LoopContext, state: RuntimeState) -> QueuedCall | None:
     files = scan_tasks(ctx.layout.workspace / ctx.settings.tasks_dir, ctx.layout.workspace)
     if files is None:
         return None
-    queue = load_queue(ctx.layout.queue_file)
+    queue = read_queue(ctx.layout.queue_file)
+    if queue is None and ctx.layout.queue_file.exists():  # corrupt: what `run` would rebuild from the journal
+        queue, _ = replay(ctx.layout.journal, files, ctx.layout.workspace)
+    queue = queue or QueueState()
     queue.reconcile(files, ctx.layout.workspace, state.iteration)
     record = queue.next_task(set())
     if record is None:

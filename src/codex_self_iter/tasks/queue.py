@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -111,19 +110,18 @@ class QueueState(BaseModel):
         return next((t for t in self.tasks if t.state in ("pending", "blocked") and t.id not in skip), None)
 
 
-def load_queue(path: Path, warn: bool = False) -> QueueState:
-    """The saved queue (Layout.queue_file), or an empty one; a corrupt file is rebuilt from the task files."""
+def read_queue(path: Path) -> QueueState | None:
+    """The saved queue (Layout.queue_file); None when it is missing or unreadable (tasks/recover.py rebuilds it)."""
     data = read_json(path)
     if isinstance(data, dict):
         with contextlib.suppress(ValidationError):
             return QueueState.model_validate(data)
-    if warn and path.exists():
-        print(
-            f"codex-self-iter: warning: {path}: unreadable; rebuilding the queue from the task files "
-            "(tasks done before count as pending)",
-            file=sys.stderr,
-        )
-    return QueueState()
+    return None
+
+
+def load_queue(path: Path) -> QueueState:
+    """The saved queue, or an empty one (for readers such as `status`)."""
+    return read_queue(path) or QueueState()
 
 
 def save_queue(path: Path, queue: QueueState) -> None:
