@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,18 +28,31 @@ def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Agent:
 
 
 def test_a_slow_agent_gets_plain_heartbeat_lines_off_a_tty(
-    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+    git_repo: Path, agent: Agent, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agent.on("executor", SLOW)
-    run = run_loop_in_process(git_repo, {"max_iterations": 1, "heartbeat_sec": 0.5})
-    assert run.exit_code == 2
-    err = capsys.readouterr().err.splitlines()
+    progress = tmp_path / "progress.log"  # the loop's stderr, a plain file (not a TTY) the agent can read
+    beat = "codex-self-iter: #1 executor running "
+    # The executor works until the loop has printed two heartbeats, however slow a loaded machine makes either side.
+    wait = {"wait_for": {"path": str(progress), "text": beat, "count": 2, "timeout": 90}}
+    agent.on("executor", [wait, {"append": "x", "content": "{call}"}, {"control": control("continue", "step {call}")}])
+    with progress.open("w", encoding="utf-8") as stream:
+        monkeypatch.setattr(sys, "stderr", stream)
+        started = time.monotonic()
+        run = run_loop_in_process(git_repo, {"max_iterations": 1, "heartbeat_sec": 0.5})
+        took = time.monotonic() - started
+    assert run.exit_code == 2, progress.read_text()
+    err = progress.read_text().splitlines()
     assert "codex-self-iter: #1 executor started: write hello.txt" in err
-    beats = [line for line in err if line.startswith("codex-self-iter: #1 executor running ")]
-    assert beats, err
+    beats = [line for line in err if line.startswith(beat)]
+    assert len(beats) >= 2, err
     assert "\r" not in "".join(err)
-    finished = next(i for i, line in enumerate(err) if re.search(r"#1 executor finished in [23]s: exit 0", line))
-    assert max(err.index(beat) for beat in beats) < finished
+    finished = [
+        (i, m) for i, line in enumerate(err) if (m := re.search(r"#1 executor finished in (\d+)s: exit 0", line))
+    ]
+    assert len(finished) == 1, err
+    index, match = finished[0]
+    assert max(err.index(line) for line in beats) < index  # every beat while the agent ran, none after
+    assert 1 <= int(match[1]) <= took  # two beats 0.5 s apart: at least a second; never more than the whole run
 
 
 def test_quiet_prints_only_the_stop_line_and_totals(

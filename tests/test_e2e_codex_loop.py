@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -194,19 +193,19 @@ def test_a_stalled_model_is_timed_out_and_no_codex_process_survives(loop: CodexL
     long_command = {"name": "exec_command", "arguments": {"cmd": "exec sleep 300", "yield_time_ms": 500}}
     stall = [{"stall": {"seconds": 120}}]
     loop.server.add_turns([{"function_call": long_command}], stall, [{"function_call": long_command}], stall)
-    started = time.monotonic()
+    # 8 s: time for codex to reach the model and start the command even on a loaded machine.
     with ProcessWatcher(str(loop.workspace)) as watcher:
-        run = loop.run({"command_timeout_sec": 3, "max_agent_failures": 2, "backoff_base_sec": 10})
+        run = loop.run({"command_timeout_sec": 8, "max_agent_failures": 2, "backoff_base_sec": 10})
 
     assert run.exit_code == 3, run.output
     status = run.status
     assert (status["state"], status["stop_reason"], status["exit_code"]) == ("stopped", "agent_failure", 3)
     calls = agent_calls(run)
     assert [(c["role"], c["timed_out"], c["failure"]) for c in calls] == [("planner", True, "transient")] * 2, calls
-    assert all("timed out after 3s" in c["error"] for c in calls), calls
+    assert all("timed out after 8s" in c["error"] for c in calls), calls
+    assert all(8 <= c["duration_sec"] < 8 + 10 for c in calls), calls  # each call ended soon after its timeout
     assert [(b["seconds"], b["reason"]) for b in run.journal() if b.get("kind") == "backoff"] == [(10, "agent failure")]
     assert sum(loop.time.sleeps) == pytest.approx(10)
-    assert time.monotonic() - started < 2 * (3 + 10)  # each call ended soon after its timeout
     names = {seen.name for seen in watcher.seen.values()}
     assert {"node", "codex", "sleep"} <= names, watcher.seen  # the launcher, codex, and the command it started
     assert watcher.survivors() == {}, watcher.seen

@@ -8,7 +8,9 @@ Every invocation is logged to <script>.calls.jsonl (role, argv, cwd, prompt) for
 
 Steps: {"control": {...}} prints a ```json block; {"say": text}; {"stderr": text}; {"write": path, "content": s};
 {"append": path, "content": s}; {"delete": path}; {"touch": path}; {"chmod": path, "mode": "755"};
-{"sleep": s}; {"exit": n};
+{"sleep": s}; {"exit": n}; {"wait_for": {"path": p, "text": t, "count": n, "timeout": s}} waits until file p holds
+text t n times (default 1), polling; past the timeout (default 60 s) it exits 97, so a test waits for a condition,
+not for a guessed time;
 {"spawn": {"sleep": s, "pidfile": path}} starts a child in the same process group; {"flood": megabytes};
 {"garbage": n}; {"env": path} writes the agent's environment to path;
 {"link": path, "to": target} plants a symbolic link (replacing what is there); {"rmtree": path}.
@@ -78,6 +80,8 @@ def play(step: dict, workspace: Path, number: int) -> int | None:  # type: ignor
         target.touch()
     elif "sleep" in step:
         time.sleep(float(step["sleep"]))
+    elif "wait_for" in step:
+        return wait_for(path(step["wait_for"]["path"]), step["wait_for"])
     elif "exit" in step:
         return int(step["exit"])
     elif "spawn" in step:
@@ -105,6 +109,20 @@ def play(step: dict, workspace: Path, number: int) -> int | None:  # type: ignor
         sys.stdout.write("{not json ]] \x01\x02 " * int(step["garbage"]))
         sys.stdout.flush()
     return None
+
+
+def wait_for(target: Path, spec: dict) -> int | None:  # type: ignore[type-arg]
+    """None once target holds spec["text"] spec["count"] times; 97 when the timeout passes first."""
+    deadline = time.monotonic() + float(spec.get("timeout", 60))
+    while time.monotonic() < deadline:
+        try:
+            if target.read_text(encoding="utf-8", errors="replace").count(spec["text"]) >= int(spec.get("count", 1)):
+                return None
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    print(f"fake agent: {target} did not show {spec['text']!r} in time", file=sys.stderr, flush=True)
+    return 97
 
 
 if __name__ == "__main__":
