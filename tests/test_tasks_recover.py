@@ -38,8 +38,9 @@ def test_a_corrupt_queue_is_rebuilt_from_the_journal_and_done_tasks_stay_done(
 
     assert run.exit_code == 0, run.output
     err = capsys.readouterr().err
-    assert "tasks.json: unreadable; rebuilt the queue from iterations.jsonl (1 done, 1 in progress)" in err
     kept = list(run.state_dir.glob("tasks.json.corrupt-*"))
+    line = f"tasks.json: unreadable (kept as {kept[0].name}); rebuilt the queue from iterations.jsonl (1 done, 1 in"
+    assert f"codex-self-iter: warning: {line} progress)\n" in err
     assert [p.read_text() for p in kept] == ['{"version": 1, "tasks": [{"id": ']
     executors = [r["task"] for r in run.journal() if r["event"] == "agent_call" and r["role"] == "executor"]
     assert executors == ["001", "002", "002", "003"]  # task 001 was not worked on again

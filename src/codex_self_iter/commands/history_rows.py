@@ -135,7 +135,9 @@ def _queue_row(record: dict[str, Any], event: Any, when: str, number: str) -> Ro
     if event == "queue_recovered":
         return Row(number, when, "task queue", str(record.get("note", "")))
     if event == "task_removed":
-        return Row(number, when, f"task {task}", f"removed ({record.get('was', '?')}): file deleted")
+        return Row(
+            number, when, f"task {task}", f"removed ({str(record.get('was', '?')).replace('_', ' ')}): file deleted"
+        )
     if event == "audit":
         gaps = record.get("gaps") or []
         return Row(

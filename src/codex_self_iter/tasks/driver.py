@@ -22,7 +22,7 @@ from codex_self_iter.tasks.audit import final_audit
 from codex_self_iter.tasks.episode import run_task
 from codex_self_iter.tasks.files import TaskFile, file_digest, scan_tasks
 from codex_self_iter.tasks.queue import QueueState, queue_summary, read_queue, save_queue
-from codex_self_iter.tasks.recover import recover, recovered_line
+from codex_self_iter.tasks.recover import recover
 
 
 def run(prepared: Prepared, flags: RunFlags, deps: Deps | None = None, out: TextIO | None = None) -> int:
@@ -60,8 +60,7 @@ def _open_queue(ctx: LoopContext, state: RuntimeState, files: list[TaskFile]) ->
     queue = read_queue(path)
     if queue is not None or not path.exists():
         return queue or QueueState()
-    queue = recover(path, ctx.layout.journal, files, ctx.layout.workspace, worked=state.iteration > 0)
-    line = recovered_line(path, ctx.layout.journal, queue)
+    queue, line = recover(path, ctx.layout.journal, files, ctx.layout.workspace, worked=state.iteration > 0)
     ctx.reporter.warn(line)
     ctx.journal.record("queue_recovered", iteration=state.iteration, note=line)
     save_queue(path, queue)
@@ -127,7 +126,9 @@ def _refresh(
         ctx.journal.record("task_edited", iteration=state.iteration, note=note)
     for gone in found.removed:
         was = gone.removed_from or "pending"
-        ctx.reporter.warn(f"{gone.file}: deleted; task {gone.id} ({was}) leaves the queue and counts as removed")
+        ctx.reporter.warn(
+            f"{gone.file}: deleted; task {gone.id} ({was.replace('_', ' ')}) leaves the queue and counts as removed"
+        )
         ctx.journal.record("task_removed", task=gone.id, iteration=state.iteration, file=gone.file, was=was)
     current = queue.current()
     if verified is not None and current is not None and current.id == verified:

@@ -47,8 +47,11 @@ def replay(journal: Path, files: list[TaskFile], workspace: Path) -> tuple[Queue
     return queue, seen
 
 
-def recover(queue_file: Path, journal: Path, files: list[TaskFile], workspace: Path, worked: bool) -> QueueState:
-    """Set the corrupt queue file aside and rebuild the queue; refuse when nothing tells which tasks were done."""
+def recover(
+    queue_file: Path, journal: Path, files: list[TaskFile], workspace: Path, worked: bool
+) -> tuple[QueueState, str]:
+    """Set the corrupt queue file aside and rebuild the queue (with one line saying so); refuse when nothing tells
+    which tasks were done (worked: the state dir shows iterations already run)."""
     kept = set_aside(queue_file)
     queue, seen = replay(journal, files, workspace)
     if not seen and worked:
@@ -56,15 +59,9 @@ def recover(queue_file: Path, journal: Path, files: list[TaskFile], workspace: P
             f"{queue_file}: unreadable{kept}, and {journal} has no record of the tasks' episodes, so which tasks are "
             "done is unknown: put a good copy back as tasks.json, or `run` again to start every task over"
         )
-    return queue
-
-
-def recovered_line(queue_file: Path, journal: Path, queue: QueueState) -> str:
-    """One line saying what was rebuilt."""
     counts = [f"{sum(t.state == s for t in queue.tasks)} {s.replace('_', ' ')}" for s in ("done", "in_progress")]
-    blocked = sum(t.state == "blocked" for t in queue.tasks)
-    counts += [f"{blocked} blocked"] if blocked else []
-    return f"{queue_file.name}: unreadable; rebuilt the queue from {journal.name} ({', '.join(counts)})"
+    counts += [f"{n} {s}" for s in ("blocked", "removed") if (n := sum(t.state == s for t in queue.tasks))]
+    return queue, f"{queue_file.name}: unreadable{kept}; rebuilt the queue from {journal.name} ({', '.join(counts)})"
 
 
 def set_aside(path: Path) -> str:
