@@ -112,3 +112,23 @@ def test_the_shared_small_types_import_only_the_standard_library() -> None:
     }
     assert imported and not {name for name in imported if name.startswith(NAME)}
     assert imported <= {"__future__", "dataclasses", "enum"}
+
+
+# Commands that may import a codex/ module themselves, each with its reason. Keep it short: a command asks the
+# runner (AgentRunner in agent/types.py, chosen in agent/runners.py), never the codex backend's internals.
+COMMANDS_MAY_IMPORT_CODEX: dict[str, str] = {}
+
+
+def test_commands_reach_the_codex_backend_only_through_the_runner() -> None:
+    modules = _modules()
+    codex = f"{NAME}.codex"
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    assert f"{codex}.runner" in graph[f"{NAME}.agent.runners"]  # the one door, seen by the walk (lazy import)
+    commands = [name for name in graph if name.startswith(f"{NAME}.commands.")]
+    assert len(commands) > 10
+    reaching = {
+        name: sorted(m for m in graph[name] if m == codex or m.startswith(f"{codex}."))
+        for name in commands
+        if name not in COMMANDS_MAY_IMPORT_CODEX
+    }
+    assert {name: found for name, found in reaching.items() if found} == {}

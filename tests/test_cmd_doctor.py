@@ -71,6 +71,22 @@ def test_with_a_command_template_missing_codex_is_only_a_warning(
     assert line(lines, "success rests on the reviewer alone").startswith("warn")
 
 
+@pytest.mark.codex
+def test_with_a_command_template_codex_is_asked_only_for_the_plugin_and_the_hook(
+    git_repo: Path, codex_bin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CODEX_BIN", codex_bin)
+    config = 'agent_command_template = "true {prompt_file}"\nchecks = []\n[codex]\nbypass = true\n'
+    (git_repo / "codex-self-iter.toml").write_text(config)
+    code, lines = doctor(git_repo, capsys)
+    assert code == 0, lines
+    codex = lines.index(line(lines, f"codex {TESTED_CODEX_VERSION} at"))
+    assert lines[codex].startswith("ok") and lines[codex + 1].startswith("ok    agent command: true {prompt_file}")
+    assert line(lines, "codex login").startswith("warn")
+    assert not [entry for entry in lines if "sandbox" in entry]  # codex does not run the agent: its bypass is moot
+    assert line(lines, "in-session hook: not installed").startswith("warn")
+
+
 def test_every_input_problem_is_a_failure_with_its_fix(
     git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

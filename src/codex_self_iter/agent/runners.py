@@ -22,3 +22,10 @@ def make_runner(
     from codex_self_iter.codex.runner import CodexRunner
 
     return CodexRunner(settings.codex, state_dir=layout.state_dir, clock=clock)
+
+
+def codex_cli(settings: Settings) -> AgentRunner:
+    """The codex runner, for what needs codex beside the agent (doctor: the plugin and the in-session hook)."""
+    from codex_self_iter.codex.runner import CodexRunner
+
+    return CodexRunner(settings.codex)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_self_iter.agent.kinds import FailureKind, TokenUsage
-from codex_self_iter.agent.types import AgentRequest, AgentResult
+from codex_self_iter.agent.types import OK, AgentRequest, AgentResult, Checkup, Finding
 from codex_self_iter.errors import UserError
 from codex_self_iter.proc.process import run_process
 from codex_self_iter.state.fsio import read_end
@@ -64,6 +64,7 @@ class TemplateRunner:
     name = "template"
 
     def __init__(self, template: str, search_dirs: list[Path], source: str = "agent_command_template") -> None:
+        self.template = template
         self.tokens = split_template(template, source)
         self.executable = resolve_executable(self.tokens[0], search_dirs, source)
 
@@ -84,6 +85,10 @@ class TemplateRunner:
     def preflight(self) -> list[str]:
         """Nothing left to check: a missing executable already failed when the runner was built."""
         return []
+
+    def checkup(self, runs_agent: bool = True) -> Checkup:
+        """The template and the program it runs (found when the runner was built, or building it failed)."""
+        return Checkup([Finding(OK, f"agent command: {self.template} (program: {self.executable})")], self.executable)
 
     def status_fields(self) -> dict[str, Any]:
         """The template and its resolved program."""

@@ -10,6 +10,25 @@ from typing import Any, Protocol
 from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
 from codex_self_iter.proc.process import ProcessHandle
 
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of `doctor`'s report: ok / warn / fail, and the fix for a problem."""
+
+    level: str  # OK | WARN | FAIL
+    what: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Checkup:
+    """What `doctor` says about a runner, and the program it found to run (None: not found)."""
+
+    findings: list[Finding]
+    program: str | None = None
+
 
 @dataclass(frozen=True)
 class AgentRequest:
@@ -82,4 +101,10 @@ class AgentRunner(Protocol):
 
     def preflight(self) -> list[str]:
         """What would stop this runner, found without starting anything (for --dry-run); [] when nothing would."""
+        ...
+
+    def checkup(self, runs_agent: bool = True) -> Checkup:
+        """doctor's lines about this runner (its program and version, sandbox, login), found with no agent call.
+        runs_agent=False: another runner runs the agent and this one only serves tools (codex for the plugin and
+        the in-session hook), so its problems are warnings."""
         ...

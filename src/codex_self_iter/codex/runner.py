@@ -13,11 +13,12 @@ from typing import Any, TextIO
 
 from codex_self_iter.agent.control import json_schema
 from codex_self_iter.agent.kinds import FailureKind, Role
-from codex_self_iter.agent.types import AgentRequest, AgentResult
+from codex_self_iter.agent.types import AgentRequest, AgentResult, Checkup
 from codex_self_iter.codex import TESTED_CODEX_VERSION
 from codex_self_iter.codex.argv import check_supported, fresh_argv, resume_argv
 from codex_self_iter.codex.binary import find_codex
 from codex_self_iter.codex.call import Attempt, run_attempt, set_aside
+from codex_self_iter.codex.checkup import codex_checkup
 from codex_self_iter.codex.events import usage_delta
 from codex_self_iter.codex.failures import Failure, classify, thread_missing
 from codex_self_iter.codex.pricing import codex_model
@@ -102,6 +103,10 @@ class CodexRunner:
         except UserError as exc:
             return [str(exc)]
         return []
+
+    def checkup(self, runs_agent: bool = True) -> Checkup:
+        """doctor's lines: codex found and its version, the sandbox (when it runs the agent), the login."""
+        return codex_checkup(self.settings, self._env, runs_agent)
 
     def describe(self, request: AgentRequest) -> list[str]:
         """The argv `run` would execute next for this request (no codex call; for --dry-run)."""

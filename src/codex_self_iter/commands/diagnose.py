@@ -6,34 +6,19 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from codex_self_iter import __version__
+from codex_self_iter.agent.types import FAIL, OK, WARN, Finding
 from codex_self_iter.checks.run import CheckSpec
-from codex_self_iter.codex import TESTED_CODEX_VERSION
-from codex_self_iter.codex.binary import INSTALL_HINT, find_codex
-from codex_self_iter.codex.probe import probe_codex
 from codex_self_iter.commands.init import TASK_PLACEHOLDER
 from codex_self_iter.errors import UserError
 from codex_self_iter.plugin.install import plugin_status
-from codex_self_iter.proc.process import run_process
 from codex_self_iter.state.layout import Layout
 from codex_self_iter.tasks.files import scan_tasks
-from codex_self_iter.text import first_line
 from codex_self_iter.workspace.git import run_git
 
 PROBE_TIMEOUT_SEC = 20.0
-OK, WARN, FAIL = "ok", "warn", "fail"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One line of the doctor's report."""
-
-    level: str  # ok | warn | fail
-    what: str
-    fix: str = ""
 
 
 def python_finding() -> Finding:
@@ -41,42 +26,6 @@ def python_finding() -> Finding:
     version = ".".join(str(part) for part in sys.version_info[:3])
     package = Path(__file__).resolve().parents[1]
     return Finding(OK, f"python {version} ({sys.executable}); codex-self-iter {__version__} ({package})")
-
-
-def codex_finding(configured: str | None, needed: bool) -> tuple[Finding, str | None]:
-    """Whether codex is found and which version it is; missing is a warning when a template runs the agent."""
-    try:
-        binary = find_codex(configured)
-    except UserError as exc:
-        if not needed:
-            return Finding(WARN, "codex not found (the agent_command_template does not need it)", INSTALL_HINT), None
-        return Finding(FAIL, "codex not found", f"{INSTALL_HINT}, or set CODEX_BIN ({exc})"), None
-    try:
-        probe = probe_codex(binary, timeout_sec=PROBE_TIMEOUT_SEC)
-    except UserError as exc:
-        return Finding(FAIL if needed else WARN, f"codex at {binary} does not answer: {exc}", INSTALL_HINT), binary
-    if probe.is_tested_version:
-        return Finding(OK, f"codex {probe.version} at {binary}"), binary
-    version = probe.version or "(unknown version)"
-    return Finding(WARN, f"codex {version} at {binary}; tested with {TESTED_CODEX_VERSION}", INSTALL_HINT), binary
-
-
-def login_finding(binary: str) -> Finding:
-    """`codex login status` (a hint: an API key in CODEX_API_KEY works without a login)."""
-    with tempfile.TemporaryDirectory(prefix="codex-self-iter-doctor-") as tmp:
-        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        done = run_process(
-            [binary, "login", "status"], cwd=Path(tmp), stdout_path=out, stderr_path=err, timeout_sec=PROBE_TIMEOUT_SEC
-        )
-        said = first_line(out.read_text(errors="replace") + "\n" + err.read_text(errors="replace"), 200)
-    if done.start_error or done.timed_out:
-        why = done.start_error or f"no answer within {PROBE_TIMEOUT_SEC:g}s"
-        return Finding(WARN, f"codex login status failed ({why})", "run `codex login status` yourself")
-    if done.exit_code == 0:
-        return Finding(OK, f"codex login: {said}")
-    if os.environ.get("CODEX_API_KEY"):
-        return Finding(OK, "codex login: CODEX_API_KEY is set")
-    return Finding(WARN, f"codex login: {said}", "run `codex login` (or set CODEX_API_KEY) before `run`")
 
 
 def git_finding(workspace: Path, codex_needs_it: bool) -> Finding:

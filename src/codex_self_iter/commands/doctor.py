@@ -6,19 +6,13 @@ import argparse
 import sys
 from typing import TextIO
 
-from codex_self_iter.agent.runners import make_runner
-from codex_self_iter.codex.settings import CodexSettings
+from codex_self_iter.agent.runners import codex_cli, make_runner
+from codex_self_iter.agent.types import FAIL, OK, WARN, Finding
 from codex_self_iter.commands.diagnose import (
-    FAIL,
-    OK,
-    WARN,
-    Finding,
     checks_finding,
-    codex_finding,
     git_finding,
     hook_finding,
     inputs_findings,
-    login_finding,
     plugin_finding,
     python_finding,
     state_dir_finding,
@@ -59,14 +53,10 @@ def diagnose(args: argparse.Namespace) -> list[Finding]:
         where = f"{prepared.config_path} is valid" if prepared.config_path else "no config file (defaults)"
         findings.append(Finding(OK, f"config: {where}", "" if prepared.config_path else "codex-self-iter init"))
     template = settings.agent_command_template
-    codex, binary = codex_finding(settings.codex.binary, needed=not template)
-    findings.append(codex)
-    if template:
-        findings.append(_template_finding(prepared, settings, layout))
-    else:
-        findings.append(sandbox_finding(settings.codex))
-    if binary:
-        findings.append(login_finding(binary))
+    codex = codex_cli(settings).checkup(runs_agent=not template)  # the plugin and the hook need codex either way
+    findings += codex.findings[:1] + (_template_findings(prepared, settings, layout) if template else [])
+    findings += codex.findings[1:]
+    binary = codex.program
     findings.append(git_finding(workspace, codex_needs_it=not template and not settings.codex.skip_git_repo_check))
     findings += inputs_findings(layout)
     findings += tasks_findings(layout.workspace / settings.tasks_dir, layout.workspace)
@@ -97,14 +87,13 @@ def print_findings(findings: list[Finding], out: TextIO) -> None:
     print(f"doctor: {verdict} ({fails} failure(s), {warns} warning(s))", file=out)
 
 
-def _template_finding(prepared: Prepared | None, settings: Settings, layout: Layout) -> Finding:
+def _template_findings(prepared: Prepared | None, settings: Settings, layout: Layout) -> list[Finding]:
     config_dir = prepared.config_path.parent if prepared and prepared.config_path else None
     try:
         runner = make_runner(settings, layout, config_dir)
     except UserError as exc:
-        return Finding(FAIL, f"agent command: {exc}", "fix agent_command_template")
-    program = runner.status_fields().get("executable")
-    return Finding(OK, f"agent command: {settings.agent_command_template} (program: {program})")
+        return [Finding(FAIL, f"agent command: {exc}", "fix agent_command_template")]
+    return runner.checkup().findings
 
 
 def _state_findings(layout: Layout) -> list[Finding]:
@@ -116,14 +105,3 @@ def _state_findings(layout: Layout) -> list[Finding]:
     if layout.holder_file.exists() and pid_alive(pid):
         found.append(Finding(OK, f"a loop is running here (pid {pid}); `codex-self-iter status` shows it"))
     return found
-
-
-def sandbox_finding(codex: CodexSettings) -> Finding:
-    """The sandbox the built-in runner will use; anything without one is a warning."""
-    warning = codex.safety_warning()
-    if warning:
-        return Finding(
-            WARN, f"sandbox: {warning}", 'use sandbox = "workspace-write" unless an outer sandbox contains it'
-        )
-    note = " (the workspace's .git is read-only: add it to writable_roots if the agent must commit)"
-    return Finding(OK, f"sandbox: {codex.sandbox}" + (note if codex.sandbox == "workspace-write" else ""))

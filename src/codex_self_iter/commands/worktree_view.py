@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_self_iter.commands.diagnose import FAIL, OK, WARN, Finding
+from codex_self_iter.agent.types import FAIL, OK, WARN, Finding
 from codex_self_iter.errors import UserError
 from codex_self_iter.state.fsio import read_json
 from codex_self_iter.state.loop_lock import is_locked
