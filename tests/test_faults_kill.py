@@ -18,6 +18,7 @@ from tests.support.faults import (
     state_file_problems,
     wait_for,
 )
+from tests.support.ledger import assert_ledger
 
 KILLED = -signal.SIGKILL
 
@@ -48,13 +49,13 @@ def assert_resumes(bench: LoopBench, torn_allowed: bool = False) -> None:
     assert runtime["clean_exit"] is True and runtime["stop_reason"] == "max_iterations"
     assert status["state"] == "stopped" and status["stop_reason"] == "max_iterations"
     new_calls = bench.agent_calls()[calls_before:]
-    executors = [it for role, it in new_calls if role == "executor"]
-    assert executors == [iteration + 1, iteration + 2], new_calls
-    if saved.get("goal") and new_calls[0][0] == "executor":
+    replayed = [(e["role"], e["iteration"]) for e in bench.journal() if e["event"] == "call_replayed"]
+    executors = sorted(it for role, it in new_calls + replayed if role == "executor")
+    assert executors == [iteration + 1, iteration + 2], (new_calls, replayed)
+    if saved.get("goal") and new_calls[0][0] == "executor" and not replayed:
         prompt = (bench.state_dir / "prompts" / f"{iteration + 1:05d}-executor.md").read_text()
         assert saved["goal"] in prompt  # the goal the killed run had saved is the one worked on next
-    before = int(saved.get("totals", {}).get("agent_calls", 0))
-    assert runtime["totals"]["agent_calls"] == before + len(new_calls)
+    assert_ledger(bench)
     after = state_file_problems(bench.state_dir)
     assert after == [p for p in torn if p.endswith("torn")], after  # a torn line stays skipped, now terminated
     assert list(leftover_temp_files(bench.state_dir)) == []  # the resumed run swept the killed writes' temp files

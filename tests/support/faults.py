@@ -4,6 +4,7 @@ The loop runs as `python -c BOOT …`, where BOOT may install one fault before c
 `CSI_FAULT=replace:<name>:<n>` SIGKILLs the loop at the n-th atomic rename onto a file called <name> (`*` = any
 file), i.e. with the new content complete in its temp file but not yet in place; `CSI_FAULT=append:<name>:<n>`
 writes half of the n-th JSONL record appended to <name> and then SIGKILLs the loop (a torn line);
+`CSI_FAULT=record:<event>:<n>` SIGKILLs the loop right after the n-th journal line of that event is written whole;
 `CSI_FAULT=raise:<name>:<n>` raises an unexpected RuntimeError from the n-th rename onto <name>: a bug inside the loop.
 `CSI_FSIZE=<bytes>` sets RLIMIT_FSIZE in the loop: any file write beyond that size fails with EFBIG, which is how
 these tests simulate a full disk without privileges (no loop mount, no tmpfs, and chmod does not stop root).
@@ -58,6 +59,17 @@ if spec:
                     real_write(fd, bytes(data)[: len(data) // 2])
                     os.kill(os.getpid(), signal.SIGKILL)
             return real_write(fd, data)
+        os.write = write
+    elif kind == "record":
+        real_write = os.write
+        needle = f'"event": "{name}"'.encode()
+        def write(fd, data):
+            written = real_write(fd, data)
+            if needle in bytes(data):
+                seen[0] += 1
+                if seen[0] == nth:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return written
         os.write = write
 from codex_self_iter.cli import main
 sys.exit(main(sys.argv[1:]))

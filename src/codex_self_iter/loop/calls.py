@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from codex_self_iter.agent.control import (
@@ -16,6 +16,7 @@ from codex_self_iter.agent.kinds import FailureKind, Role, TokenUsage
 from codex_self_iter.agent.types import AgentResult
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.context import LoopContext
+from codex_self_iter.loop.ledger import INVALID_OUTPUT, CallOutcome, Note, take_replay
 from codex_self_iter.loop.next_call import agent_request
 from codex_self_iter.loop.reporter import Live
 from codex_self_iter.proc.orphans import forget_agent, remember_agent
@@ -28,33 +29,22 @@ from codex_self_iter.state.status import write_status
 from codex_self_iter.workspace.diffs import changed_files
 from codex_self_iter.workspace.inputs import read_plan_progress
 
-INVALID_OUTPUT = "invalid_output"
 
-
-@dataclass(frozen=True)
-class CallOutcome:
-    """A validated block, or the failure that prevented one."""
-
-    block: ControlBlock | None
-    result: AgentResult
-    failure: FailureKind | str
-    error: str = ""
-    repaired: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when a valid control block came back."""
-        return self.block is not None
-
-
-def call_role(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prompt: str) -> CallOutcome:
-    """Run the role's agent once (plus one repair attempt for a missing or invalid block)."""
+def call_role(
+    ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prompt: str, before: str | None = None
+) -> CallOutcome:
+    """Run the role's agent once (plus one repair attempt for a missing or invalid block); before: the
+    executor's workspace fingerprint, kept in the record so a replayed answer is judged against it."""
+    replayed = take_replay(ctx, state, iteration, role)
+    if replayed is not None:
+        return replayed
+    note = Note(ctx, state, iteration, role, before)
     result = _run(ctx, state, iteration, role, prompt, role.value)
     if result.failure is not FailureKind.NONE or result.cancelled:
-        return _recorded(ctx, iteration, role, CallOutcome(None, result, result.failure, result.failure_message))
+        return note.record(CallOutcome(None, result, result.failure, result.failure_message), [result])
     parsed = _parse(ctx, role, result.final_message)
     if parsed[0] is not None:
-        return _recorded(ctx, iteration, role, CallOutcome(parsed[0], result, FailureKind.NONE))
+        return note.record(CallOutcome(parsed[0], result, FailureKind.NONE), [result])
     ctx.reporter.info(f"#{iteration} {role.value}: {parsed[1]}; asking once more (repair attempt)")
     retry = _run(
         ctx,
@@ -64,12 +54,13 @@ def call_role(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role,
         repair_prompt(prompt, role, parsed[1], result.final_message),
         f"{role.value}-repair",
     )
+    attempts = [result, retry]
     if retry.failure is not FailureKind.NONE or retry.cancelled:
-        return _recorded(ctx, iteration, role, CallOutcome(None, retry, retry.failure, retry.failure_message, True))
+        return note.record(CallOutcome(None, retry, retry.failure, retry.failure_message, True), attempts)
     block, error = _parse(ctx, role, retry.final_message)
     failure: FailureKind | str = FailureKind.NONE if block is not None else INVALID_OUTPUT
     detail = "" if block is not None else f"still no valid control block after the repair attempt: {error}"
-    return _recorded(ctx, iteration, role, CallOutcome(block, retry, failure, detail, True))
+    return note.record(CallOutcome(block, retry, failure, detail, True), attempts)
 
 
 def _parse(ctx: LoopContext, role: Role, message: str) -> tuple[ControlBlock | None, str]:
@@ -129,33 +120,6 @@ def _run(ctx: LoopContext, state: RuntimeState, iteration: int, role: Role, prom
     finally:
         forget_agent(layout.agent_file)
     atomic_write_text(run_dir / "final_message.txt", result.final_message)
-    cost = ctx.cost_of(result.usage) or 0.0
-    state.totals = state.totals.with_call(result.usage or TokenUsage(), result.duration_sec, cost)
     outcome = result.failure.value if result.failure is not FailureKind.NONE else f"exit {result.exit_code}"
     ctx.reporter.call_finished(iteration, label, "cancelled" if result.cancelled else outcome, result.duration_sec)
     return replace(result, argv=result.argv or ctx.runner.describe(request))
-
-
-def _recorded(ctx: LoopContext, iteration: int, role: Role, outcome: CallOutcome) -> CallOutcome:
-    result, block = outcome.result, outcome.block
-    fields: dict[str, Any] = {
-        "iteration": iteration,
-        "role": role.value,
-        "exit_code": result.exit_code,
-        "duration_sec": round(result.duration_sec, 3),
-        "timed_out": result.timed_out,
-        "failure": str(outcome.failure) if not outcome.ok else None,
-        "error": outcome.error or None,
-        "repaired": outcome.repaired,
-        "tokens": result.usage.total if result.usage else None,
-        "cost_usd": None if (cost := ctx.cost_of(result.usage)) is None else round(cost, 6),
-        "usage": result.usage.__dict__ if result.usage else None,
-        "thread_id": result.thread_id,
-        "files_changed": len(result.files_changed) or None,
-    }
-    if block is not None:
-        fields.update(block.model_dump(exclude={"reasons", "evidence"}))
-        fields["details"] = block.model_dump(include={"reasons", "evidence"})
-        atomic_write_json(ctx.layout.run_dir(iteration, role.value) / "control.json", block.model_dump())
-    ctx.journal.record("agent_call", **fields)
-    return outcome

@@ -17,6 +17,7 @@ from codex_self_iter.errors import OutputClosed, UserError
 from codex_self_iter.loop.config_pin import pin_config
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.core import run_loop
+from codex_self_iter.loop.ledger import recover
 from codex_self_iter.loop.protect import record_snapshot
 from codex_self_iter.loop.reporter import Reporter
 from codex_self_iter.loop.success import run_project_checks
@@ -126,10 +127,10 @@ def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tu
         # Only the lock holder may clean up: nobody else is writing these directories now.
         remove_stale_temp_files(layout.state_dir)
         ctx.started_at = deps.clock()
-        ctx.journal.record("start", pid_group_ended=ended, runner=ctx.runner.name, checks=ctx.checks_source)
         if ended:
             ctx.reporter.warn(f"ended agent process group {ended} left behind by a loop that was killed")
-        state = _resume(ctx, flags.fresh)
+        state = _resume(ctx, flags.fresh)  # reads the killed run's journal tail: before this run's "start"
+        ctx.journal.record("start", pid_group_ended=ended, runner=ctx.runner.name, checks=ctx.checks_source)
         _announce(ctx)
         ctx.signals.install()
         try:
@@ -177,6 +178,7 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
         state.replanned_for_stagnation = False
     elif not state.clean_exit:
         ctx.reporter.warn("the previous run did not exit cleanly; resuming with its goal, counters and backoff")
+        recover(ctx, state)
     if state.config_digest and state.config_digest != ctx.config_digest:
         ctx.journal.record("config_changed", previous=state.config_digest, now=ctx.config_digest)
         ctx.reporter.info("the configuration changed since the last run; using the new one")

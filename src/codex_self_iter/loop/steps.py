@@ -6,10 +6,11 @@ from codex_self_iter.agent.control import ExecutorReport, PlannerResult, Reviewe
 from codex_self_iter.agent.kinds import FailureKind, Role
 from codex_self_iter.checks.report import CheckReport
 from codex_self_iter.loop import gates
-from codex_self_iter.loop.calls import INVALID_OUTPUT, CallOutcome, call_role
+from codex_self_iter.loop.calls import call_role
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.gates import Event
 from codex_self_iter.loop.goals import is_near_duplicate
+from codex_self_iter.loop.ledger import INVALID_OUTPUT, CallOutcome
 from codex_self_iter.loop.protect import rejection_goal, tampering_rejection
 from codex_self_iter.loop.success import decide_success, run_project_checks
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt, reviewer_prompt
@@ -70,7 +71,8 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
     """The executor's turn, then the no-change, blocked, stagnation and claim logic."""
     exclude = ctx.state_exclude
     before = take_fingerprint(ctx.layout.workspace, exclude)
-    outcome = call_role(ctx, state, iteration, Role.EXECUTOR, executor_prompt(ctx, state, inputs))
+    prompt = executor_prompt(ctx, state, inputs)
+    outcome = call_role(ctx, state, iteration, Role.EXECUTOR, prompt, before.digest)
     state.iteration = iteration
     if not isinstance(outcome.block, ExecutorReport):
         return failure_decision(ctx, state, outcome)
@@ -78,7 +80,7 @@ def execute(ctx: LoopContext, state: RuntimeState, iteration: int, inputs: Input
     state.last_summary = report.summary
     after = take_fingerprint(ctx.layout.workspace, exclude)
     state.last_fingerprint = after.digest
-    changed = Event.CHANGED if after.digest != before.digest else Event.UNCHANGED
+    changed = Event.CHANGED if after.digest != (outcome.before or before.digest) else Event.UNCHANGED
     state.streaks = gates.count(state.streaks, Event.ANSWERED, changed)
     pending = ctx.checkpoints is not None and (changed is Event.CHANGED or after.dirty > 0)
     checks = None

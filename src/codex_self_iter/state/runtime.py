@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from codex_self_iter.agent.kinds import TokenUsage
 from codex_self_iter.outcome import StopReason
+from codex_self_iter.state.call_record import CallRecord, CallUsage
 from codex_self_iter.state.fsio import atomic_write_json, read_json
 from codex_self_iter.state.records import ChecksRecord, ReviewRecord
 
@@ -63,12 +63,13 @@ class Totals(BaseModel):
         """Input plus output tokens."""
         return self.input_tokens + self.output_tokens
 
-    def with_call(self, usage: TokenUsage, seconds: float, cost_usd: float = 0.0) -> Totals:
-        """These totals plus one agent call."""
+    def with_record(self, record: CallRecord) -> Totals:
+        """These totals plus one journal record's calls: the journal and the totals add up the same figures."""
+        usage = record.usage or CallUsage()
         return Totals(
-            cost_usd=round(self.cost_usd + cost_usd, 6),
-            agent_calls=self.agent_calls + 1,
-            agent_seconds=round(self.agent_seconds + seconds, 3),
+            cost_usd=round(self.cost_usd + (record.cost_usd or 0.0), 6),
+            agent_calls=self.agent_calls + record.calls,
+            agent_seconds=round(self.agent_seconds + record.duration_sec, 3),
             input_tokens=self.input_tokens + usage.input_tokens,
             cached_input_tokens=self.cached_input_tokens + usage.cached_input_tokens,
             output_tokens=self.output_tokens + usage.output_tokens,
@@ -108,6 +109,9 @@ class RuntimeState(BaseModel):
     task: str | None = None  # the task file this episode works on (task queue), else None
     stop_reason: StopReason | None = None
     clean_exit: bool = True
+    # Calls the journal has and this state had not counted when the loop was killed: their answers are used
+    # in order instead of asking the agent again (see loop/replay.py).
+    replay: list[CallRecord] = Field(default_factory=list)
 
     def set_goal(self, goal: str) -> None:
         """Make goal current and remember it (bounded)."""
