@@ -86,11 +86,12 @@ def test_30_random_kill_9s_then_restarts_leave_one_record_per_call(bench: LoopBe
         problems = state_file_problems(bench.state_dir)
         assert all(p.endswith("torn") for p in problems), (seed, problems)
 
-    recovered = [e for e in bench.journal() if e["event"] == "calls_recovered"]
-    assert len(recovered) >= recorded_kills > 0, (seed, len(recovered), recorded_kills)
     iteration = bench.runtime()["iteration"]
     code, loop = bench.run("--max-iterations", str(iteration + 2))
     assert code == 2, f"seed {seed}: {loop.stderr}"
+    # Every kill right after a call's record left a call to recover (a later kill may come before the recovery).
+    recovered = [e for e in bench.journal() if e["event"] == "calls_recovered"]
+    assert len(recovered) >= recorded_kills > 0, (seed, len(recovered), recorded_kills)
     assert "Traceback" not in loop.stderr
     assert bench.runtime()["iteration"] == iteration + 2
     assert_ledger(bench)

@@ -7,9 +7,10 @@ from pathlib import Path
 from codex_self_iter.agent.control import AuditGap, AuditVerdict
 from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop import gates
-from codex_self_iter.loop.calls import CallOutcome, call_role
+from codex_self_iter.loop.calls import call_role
 from codex_self_iter.loop.context import LoopContext
 from codex_self_iter.loop.core import before_call
+from codex_self_iter.loop.ledger import CallOutcome
 from codex_self_iter.loop.steps import DIFF_FILE_CHARS, failure_decision
 from codex_self_iter.loop.success import run_project_checks
 from codex_self_iter.prompts.render import INPUT_MAX_CHARS, bounded, render
