@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import time
 from pathlib import Path
@@ -13,7 +14,10 @@ import pytest
 from filelock import FileLock
 
 from codex_self_iter.cli import main
+from codex_self_iter.workspace.isolation import IsolationRequest
+from tests.conftest import git
 from tests.support.loop_harness import Agent, control, fake_template, private_file, run_loop_in_process
+from tests.support.repo_snapshot import repo_snapshot
 
 PLAN = {"control": {"next_goal": "write hello.txt", "summary": "one step"}}
 
@@ -136,3 +140,56 @@ def test_a_cost_budget_the_agent_cannot_report_usage_for_refuses_to_start(
             "model or token usage; unset max_cost_usd (max_iterations or max_wall_clock_sec bound such a run)"
         ]
     assert agent.calls() == [] and not (git_repo / ".codex-self-iter").exists()
+
+
+def test_dry_run_of_a_new_worktree_run_previews_it_there_and_creates_nothing(
+    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = git_repo.parent / "loop-config.toml"  # the file run_loop_in_process writes for the real run below
+    config.write_text("checks = []\nmax_iterations = 1\n")  # no baseline check results in the real prompt
+    before = repo_snapshot(git_repo)
+    code, out = dry_run(git_repo, capsys, "--worktree", "--config", str(config))
+    assert code == 0, out
+    planned = re.search(
+        r"would create branch codex-self-iter/(\S+) from main \((\w+)\), check it out in (.+?) and keep", out
+    )
+    assert planned is not None, out
+    run_id, start, tree = planned[1], planned[2], Path(planned[3])
+    runs = git_repo / ".git" / "codex-self-iter"
+    assert run_id.startswith("make-hello-txt-say-hello-") and git(git_repo, "rev-parse", "HEAD").startswith(start)
+    assert tree == runs / "worktrees" / run_id
+    assert f"keep its state in {runs / 'state' / run_id}; nothing is created now" in out
+    assert f"  workspace: {tree} (the agent and the checks run here)" in out
+    argv = shlex.split(out.split("argv: ", 1)[1].splitlines()[0])
+    assert argv[-3:] == [str(runs / "state" / run_id / "prompts" / "00001-planner.md"), str(tree), "planner"]
+    # Nothing exists yet: no branch, no worktree, no state dir, the user's files, index and refs untouched.
+    assert git(git_repo, "branch", "--list", "--format=%(refname:short)").split() == ["main"]
+    assert git(git_repo, "worktree", "list", "--porcelain").count("worktree ") == 1  # the user's own only
+    assert not runs.exists() and not (git_repo / ".codex-self-iter").exists()
+    assert repo_snapshot(git_repo) == before and agent.calls() == []
+
+    # The real run creates what the preview named (a later second on the clock) and sends the previewed prompt.
+    run = run_loop_in_process(git_repo, {"max_iterations": 1}, worktree=IsolationRequest())
+    assert run.worktree is not None and run.worktree.id.startswith("make-hello-txt-say-hello-")
+    shown = out.split("----- planner prompt -----\n", 1)[1].split("\n----- end of prompt -----", 1)[0]
+    sent = agent.calls("planner")[0]
+    assert sent["cwd"] == run.worktree.worktree and shown.replace(run_id, run.worktree.id) == sent["prompt"].rstrip()
+    code, again = dry_run(git_repo, capsys, "--worktree", "--config", str(config))
+    assert code == 0 and f"  worktree: continuing run {run.worktree.id} on branch {run.worktree.branch}" in again
+
+
+def test_dry_run_of_a_worktree_run_refuses_a_dirty_tree_as_the_run_would(
+    git_repo: Path, agent: Agent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (git_repo / "TASK.md").write_text("# Task\nMake hello.txt say hello, loudly.\n")
+    code = main(["run", "--dry-run", "--worktree", "-w", str(git_repo), "--agent-command-template", fake_template()])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        code == 1
+        and len(err) == 1
+        and "1 uncommitted change(s) (TASK.md)" in err[0]
+        and "--include-uncommitted" in err[0]
+    )
+    code, out = dry_run(git_repo, capsys, "--worktree", "--include-uncommitted")
+    assert code == 0 and "with your uncommitted changes carried over" in out and "loudly" in out
+    assert not (git_repo / ".git" / "codex-self-iter").exists()

@@ -43,6 +43,7 @@ class Prepared:
     config_path: Path | None
     config_digest: str
     worktree: WorktreeRun | None = None  # set for an isolated run: the layout then points into its worktree
+    planned_from: Layout | None = None  # a dry run's worktree that does not exist yet: its files are read here
 
 
 def resolve_workspace(raw: str) -> Path:

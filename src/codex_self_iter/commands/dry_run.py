@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -18,18 +19,22 @@ from codex_self_iter.options import Prepared
 from codex_self_iter.prompts.render import prompt_path
 from codex_self_iter.prompts.roles import executor_prompt, planner_prompt
 from codex_self_iter.state.fsio import read_json
+from codex_self_iter.state.layout import Layout
 from codex_self_iter.state.loop_lock import describe_holder
 from codex_self_iter.state.runtime import RuntimeState
 from codex_self_iter.state.stop_request import stop_file_present
 from codex_self_iter.tasks.preview import next_in_queue
 from codex_self_iter.workspace.inputs import read_inputs
+from codex_self_iter.workspace.runs import WorktreeRun
 
 CHARS_PER_TOKEN = 4  # a rough estimate, enough to see whether a prompt is growing
 
 
 def dry_run(prepared: Prepared, out: TextIO) -> int:
     """Print what the next agent call would be; no state dir, lock, prompt file or runtime write."""
-    ctx = build_context(prepared, Deps(), stream=out, dry_run=True)
+    user = prepared.planned_from  # a worktree run not created yet: its files are read in the user's tree
+    reading = prepared if user is None else replace(prepared, layout=moved(prepared.layout, user.workspace))
+    ctx = build_context(reading, Deps(), stream=out, dry_run=True)
     state, origin = peek_runtime(ctx.layout.runtime_file)
     queued = next_in_queue(ctx, state)
     if queued is not None and queued.ctx is None:
@@ -39,8 +44,10 @@ def dry_run(prepared: Prepared, out: TextIO) -> int:
         return 0
     if queued is not None and queued.ctx is not None:
         ctx = queued.ctx
+    inputs = read_inputs(ctx.layout)
+    if user is not None:  # from here on, paths as the run would see them: in its worktree
+        ctx = replace(ctx, layout=moved(ctx.layout, prepared.layout.workspace, user.workspace))
     layout = ctx.layout
-    inputs = read_inputs(layout)
     iteration = state.iteration + 1
     upcoming = next_call(ctx.settings, state, inputs, iteration)
     role, reason = upcoming.role, upcoming.reason
@@ -53,6 +60,9 @@ def dry_run(prepared: Prepared, out: TextIO) -> int:
     argv = ctx.runner.describe(request)
     print("codex-self-iter: dry run: nothing is called and nothing is written", file=out)
     print(f"  state: {origin}", file=out)
+    if prepared.worktree is not None:
+        print(f"  worktree: {worktree_line(prepared.worktree, user is not None)}", file=out)
+    print(f"  workspace: {layout.workspace} (the agent and the checks run here)", file=out)
     if queued is not None:
         print(f"  task: {queued.line}", file=out)
     print(f"  next: iteration {iteration} · {role.value} ({reason})", file=out)
@@ -98,3 +108,33 @@ def notes(ctx: LoopContext, state: RuntimeState) -> list[str]:
     if state.baseline is None and ctx.checks:
         found.append("the checks would run once first, to record the baseline")
     return found + ctx.runner.preflight()
+
+
+def moved(layout: Layout, workspace: Path, source: Path | None = None) -> Layout:
+    """layout with its workspace files (workspace, task, plan, context file) under workspace instead of under
+    source (default: layout.workspace); the state dir and the user's global STOP file stay where they are."""
+    source = source or layout.workspace
+
+    def move(path: Path) -> Path:
+        return workspace / path.relative_to(source) if path == source or source in path.parents else path
+
+    context = None if layout.context_file is None else move(layout.context_file)
+    return replace(
+        layout,
+        workspace=move(layout.workspace),
+        task_file=move(layout.task_file),
+        plan_file=move(layout.plan_file),
+        context_file=context,
+    )
+
+
+def worktree_line(run: WorktreeRun, planned: bool) -> str:
+    """Which worktree run the call belongs to; for a planned one, what `run` would create."""
+    start = f"{run.start_branch or 'HEAD'} ({run.start_commit[:12]})"
+    carried = " with your uncommitted changes carried over" if run.carried_uncommitted else ""
+    if planned:
+        return (
+            f"none yet: `run` would create branch {run.branch} from {start}{carried}, check it out in "
+            f"{run.worktree} and keep its state in {run.state_dir}; nothing is created now"
+        )
+    return f"continuing run {run.id} on branch {run.branch} in {run.worktree} (state: {run.state_dir})"

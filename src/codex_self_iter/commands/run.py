@@ -26,10 +26,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from codex_self_iter.workspace.isolation import IsolationRequest, isolate
 
         request = IsolationRequest(args.include_uncommitted, args.fresh, args.run)
-        isolated = isolate(prepared, request, create=not args.dry_run)
-        if isolated is not None and isolated.worktree is not None:
-            prepared = isolated
-            argv += [] if args.run else ["--run", isolated.worktree.id]  # a detached child continues this run
+        prepared = isolate(prepared, request, create=not args.dry_run)  # a dry run only plans a new one
+        if prepared.worktree is not None and not args.run:
+            argv += ["--run", prepared.worktree.id]  # a detached child continues this run
     elif args.include_uncommitted:
         raise UserError("--include-uncommitted only applies to worktree runs; add --worktree")
     if args.dry_run:

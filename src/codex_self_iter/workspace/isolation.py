@@ -15,6 +15,7 @@ from codex_self_iter.workspace.worktree import (
     carry_commit,
     create_run,
     ensure_worktree,
+    planned_run,
     refuse_dirty,
     slug_from,
     translate_roots,
@@ -31,8 +32,9 @@ class IsolationRequest:
     run_name: str | None = None
 
 
-def isolate(prepared: Prepared, request: IsolationRequest, create: bool = True) -> Prepared | None:
-    """The Prepared of the worktree run to use (continued or new); None when create is off and none exists."""
+def isolate(prepared: Prepared, request: IsolationRequest, create: bool = True) -> Prepared:
+    """The Prepared of the worktree run to use (continued or new). With create off (a dry run) a new run is only
+    planned: named and placed as it would be, its worktree and state dir not created (Prepared.planned)."""
     user = prepared.layout
     repo = open_repo(user.workspace)
     subdir = _relative(user.workspace, repo.toplevel) or ""
@@ -43,13 +45,14 @@ def isolate(prepared: Prepared, request: IsolationRequest, create: bool = True) 
     elif not request.new:
         run = resumable(repo, subdir)
     if run is None:
-        if not create:
-            return None
         dirty = uncommitted(repo, exclude)
         if dirty and not request.include_uncommitted:
             refuse_dirty(dirty, repo)
-        start = carry_commit(repo, exclude) if dirty else repo.head
         slug = slug_from(read_inputs(user).task)
+        if not create:
+            planned = worktree_prepared(prepared, planned_run(repo, subdir, slug, carried=bool(dirty)), repo)
+            return replace(planned, planned_from=user)
+        start = carry_commit(repo, exclude) if dirty else repo.head
         run = create_run(repo, subdir, slug, start, carried=bool(dirty))
     ensure_worktree(run)
     return worktree_prepared(prepared, run, repo)

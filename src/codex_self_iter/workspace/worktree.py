@@ -72,41 +72,60 @@ def carry_commit(repo: Repo, exclude: str | None) -> str:
 def create_run(repo: Repo, subdir: str, slug: str, start: str, carried: bool, now: float | None = None) -> WorktreeRun:
     """Claim a fresh id, create its state dir and a worktree on branch codex-self-iter/<id> at commit start."""
     now = time.time() if now is None else now
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     make_private_dir(repo.runs_root / "state")
     (repo.runs_root / "worktrees").mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, MAX_NAME_TRIES + 1):
-        run_id = f"{slug}-{stamp}" + (f"-{attempt}" if attempt > 1 else "")
-        state_dir = repo.runs_root / "state" / run_id
-        branch = BRANCH_PREFIX + run_id
+    for run_id in _run_ids(slug, now):
+        run = _new_run(repo, run_id, subdir, start, carried, now)
         try:
-            os.mkdir(state_dir, 0o700)  # the claim: atomic, so two runs starting together get distinct ids
+            os.mkdir(run.state_dir, 0o700)  # the claim: atomic, so two runs starting together get distinct ids
         except FileExistsError:
             continue
-        if ok(repo.toplevel, "show-ref", "--verify", "-q", f"refs/heads/{branch}"):
+        if _branch_exists(repo, run.branch):
             continue  # a branch of that name exists (e.g. its run was cleaned up): keep it, take the next name
-        run = WorktreeRun(
-            id=run_id,
-            branch=branch,
-            worktree=str(repo.runs_root / "worktrees" / run_id),
-            state_dir=str(state_dir),
-            repo=str(repo.toplevel),
-            subdir=subdir,
-            start_branch=repo.branch,
-            start_commit=repo.head,
-            base=start,
-            carried_uncommitted=carried,
-            created_at=now,
-        )
         try:
-            git(repo.toplevel, "worktree", "add", "--quiet", "--no-track", "-b", branch, run.worktree, start)
+            git(repo.toplevel, "worktree", "add", "--quiet", "--no-track", "-b", run.branch, run.worktree, start)
         except GitError:
-            if ok(repo.toplevel, "show-ref", "--verify", "-q", f"refs/heads/{branch}"):
+            if _branch_exists(repo, run.branch):
                 continue  # another process took the branch name between our check and our add
             raise
         run.save()
         return run
     raise UserError(f"{repo.runs_root}: no free run name for {slug!r}; remove old runs with `cleanup --apply`")
+
+
+def planned_run(repo: Repo, subdir: str, slug: str, carried: bool, now: float | None = None) -> WorktreeRun:
+    """The run create_run would make now, named and placed the same way; nothing is claimed or created."""
+    now = time.time() if now is None else now
+    for run_id in _run_ids(slug, now):
+        run = _new_run(repo, run_id, subdir, repo.head, carried, now)
+        if not os.path.lexists(run.state_dir) and not _branch_exists(repo, run.branch):
+            return run
+    raise UserError(f"{repo.runs_root}: no free run name for {slug!r}; remove old runs with `cleanup --apply`")
+
+
+def _run_ids(slug: str, now: float) -> list[str]:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return [f"{slug}-{stamp}" + (f"-{attempt}" if attempt > 1 else "") for attempt in range(1, MAX_NAME_TRIES + 1)]
+
+
+def _new_run(repo: Repo, run_id: str, subdir: str, start: str, carried: bool, now: float) -> WorktreeRun:
+    return WorktreeRun(
+        id=run_id,
+        branch=BRANCH_PREFIX + run_id,
+        worktree=str(repo.runs_root / "worktrees" / run_id),
+        state_dir=str(repo.runs_root / "state" / run_id),
+        repo=str(repo.toplevel),
+        subdir=subdir,
+        start_branch=repo.branch,
+        start_commit=repo.head,
+        base=start,
+        carried_uncommitted=carried,
+        created_at=now,
+    )
+
+
+def _branch_exists(repo: Repo, branch: str) -> bool:
+    return ok(repo.toplevel, "show-ref", "--verify", "-q", f"refs/heads/{branch}")
 
 
 def ensure_worktree(run: WorktreeRun) -> None:
