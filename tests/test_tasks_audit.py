@@ -12,6 +12,18 @@ from tests.support.task_files import add_tasks, audit, plan, review
 WRITE_A = [{"write": "a.txt", "content": "a"}, {"control": control("complete", summary="wrote a.txt")}]
 
 
+def one_task_then(
+    auditor: list[list[dict[str, object]]], workspace: Path, directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> Agent:
+    """One task that is done at once, then the auditor's scripted calls."""
+    add_tasks(workspace, "Write a.txt")
+    agent = Agent(directory, monkeypatch)
+    agent.on("planner", [plan("write a.txt")])
+    agent.on("executor", WRITE_A)
+    agent.on("reviewer", [review()])
+    return agent.on("auditor", *auditor)
+
+
 def backoffs(journal: list[dict[str, object]]) -> list[tuple[object, object]]:
     return [(r["seconds"], r["reason"]) for r in journal if r["event"] == "decision" and r.get("kind") == "backoff"]
 
@@ -19,13 +31,9 @@ def backoffs(journal: list[dict[str, object]]) -> list[tuple[object, object]]:
 def test_a_failed_audit_call_backs_off_and_audits_again(
     git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    add_tasks(git_repo, "Write a.txt")
-    agent = Agent(tmp_path, monkeypatch)
-    agent.on("planner", [plan("write a.txt")])
-    agent.on("executor", WRITE_A)
-    agent.on("reviewer", [review()])
-    crash = [{"stderr": "auditor crashed"}, {"exit": 1}]
-    agent.on("auditor", crash, crash, [{"say": "no block"}], [{"say": "still none"}], [audit()])
+    crash: list[dict[str, object]] = [{"stderr": "auditor crashed"}, {"exit": 1}]
+    auditor = [crash, crash, [{"say": "no block"}], [{"say": "still none"}], [audit()]]
+    agent = one_task_then(auditor, git_repo, tmp_path, monkeypatch)
     clock = FakeTime()
     run = run_loop_in_process(git_repo, {"max_iterations": 10, "max_agent_failures": 3}, time_source=clock)
 
@@ -54,12 +62,7 @@ def test_an_audit_that_keeps_failing_stops_at_the_streaks_cap(
     reason: str,
     detail: str,
 ) -> None:
-    add_tasks(git_repo, "Write a.txt")
-    agent = Agent(tmp_path, monkeypatch)
-    agent.on("planner", [plan("write a.txt")])
-    agent.on("executor", WRITE_A)
-    agent.on("reviewer", [review()])
-    agent.on("auditor", steps)
+    one_task_then([steps], git_repo, tmp_path, monkeypatch)
     clock = FakeTime()
     run = run_loop_in_process(git_repo, {"max_iterations": 20, cap: 3}, time_source=clock)
 
