@@ -120,6 +120,7 @@ def _refresh(
     files = scan_tasks(folder, ctx.layout.workspace)
     if files is None:
         raise UserError(f"{folder}: the tasks directory disappeared during the run; restore it")
+    before = queue.model_dump()
     found = queue.reconcile(files, ctx.layout.workspace, state.iteration)
     for note in found.edited:
         ctx.reporter.warn(note)
@@ -133,7 +134,8 @@ def _refresh(
     current = queue.current()
     if verified is not None and current is not None and current.id == verified:
         _mark(ctx, state, queue, verified, "done", "verified (recorded after a restart)")
-    save_queue(ctx.layout.queue_file, queue)
+    if queue.model_dump() != before or not ctx.layout.queue_file.exists():
+        save_queue(ctx.layout.queue_file, queue)  # a durable write only when something changed (one per task)
     return files
 
 
