@@ -11,7 +11,7 @@ import pytest
 import tomli_w
 
 from codex_self_iter.cli import main
-from tests.support.faults import LoopBench, wait_for
+from tests.support.faults import AGENT_SH, LoopBench, wait_for
 from tests.support.loop_harness import Agent, control, fake_template
 
 # The executor deletes the whole state dir (lock file included, were it there), then hangs.
@@ -93,3 +93,25 @@ def test_a_stop_the_agent_deletes_still_stops_the_loop(bench: LoopBench) -> None
     assert bench.status()["stop_reason"] == "stop_file"
     code, again = bench.run("--max-iterations", "1")  # the request was used up: the next run starts normally
     assert code == 2, again.stderr
+
+
+def test_a_second_state_dir_does_not_let_a_second_loop_drive_the_same_workspace(bench: LoopBench) -> None:
+    bench.agent.write_text(RM_RF_SH)
+    first = bench.start("--max-iterations", "2")
+    assert wait_for(bench.mark.exists, 30), first.stderr
+    link = bench.home / "same-tree"
+    link.symlink_to(bench.workspace)  # another path to the same workspace: the lock follows the real path
+    for workspace in (bench.workspace, link):
+        argv, env = bench.command("--max-iterations", "2", "--state-dir", str(bench.home / "elsewhere"))
+        argv[argv.index("--workspace") + 1] = str(workspace)
+        second = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+        assert second.returncode == 4, second.stderr
+        assert f"another loop works on {bench.workspace} (pid {first.proc.pid}" in second.stderr
+        assert f"state dir {bench.state_dir})" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+    assert [role for role, _ in bench.agent_calls()].count("executor") == 1  # the second loop never called it
+    first.proc.send_signal(signal.SIGTERM)
+    assert first.wait(15) == 5
+    bench.agent.write_text(AGENT_SH)  # a well-behaved agent now: the lock went with the first loop
+    code, after = bench.run("--max-iterations", "1", "--state-dir", str(bench.home / "elsewhere"))
+    assert code == 2, after.stderr

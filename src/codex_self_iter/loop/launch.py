@@ -26,7 +26,7 @@ from codex_self_iter.options import ADD_CHECK_HINT, Prepared, configured_checks,
 from codex_self_iter.proc.orphans import end_leftover_agent
 from codex_self_iter.state.fsio import make_private_dir, remove_stale_temp_files
 from codex_self_iter.state.journal import Journal
-from codex_self_iter.state.loop_lock import LoopLock
+from codex_self_iter.state.loop_lock import loop_locks
 from codex_self_iter.state.runtime import Baseline, RuntimeState, Streaks, load_runtime, save_runtime
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
@@ -119,7 +119,7 @@ def open_session(prepared: Prepared, flags: RunFlags, deps: Deps) -> Iterator[tu
         make_private_dir(layout.state_dir)
     except OSError as exc:
         raise UserError(f"{layout.state_dir}: cannot create the state dir ({exc.strerror}); check permissions") from exc
-    with LoopLock(layout.lock_file, layout.holder_file):
+    with loop_locks(layout):
         pin_config(layout.config_record, watched_config(prepared), flags.accept_config)
         layout.stop_latch.unlink(missing_ok=True)  # a request no run saw is void once its STOP file is gone
         exclude_state_dir(layout.workspace, layout.state_dir)

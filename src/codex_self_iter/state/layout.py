@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from codex_self_iter.errors import UserError
+from codex_self_iter.state import private
 from codex_self_iter.state.nofollow import guard_tree
 
 # The settings a Layout is made of, in create()'s order.
@@ -116,6 +116,16 @@ class Layout:
         return self.private_dir / "lock-holder.json"
 
     @property
+    def workspace_lock(self) -> Path:
+        """Held with lock_file, keyed by the workspace's real path: another state dir does not let a second loop in."""
+        return workspace_private_dir(self.workspace) / "loop.lock"
+
+    @property
+    def workspace_holder(self) -> Path:
+        """Who holds workspace_lock, and with which state dir (private state)."""
+        return workspace_private_dir(self.workspace) / "lock-holder.json"
+
+    @property
     def agent_file(self) -> Path:
         """The running agent's process group and marker, so a later run can end what a killed loop left (private)."""
         return self.private_dir / "agent.json"
@@ -171,18 +181,19 @@ def state_dir_path(workspace: Path, state_dir: str) -> Path:
             f"state_dir = {state_dir!r}: is the workspace or one of its parents, where the loop would mix its files "
             "with yours; use a directory of its own (default .codex-self-iter)"
         )
-    if workspace in lexical.parents:
-        return lexical
-    return lexical.parent.resolve() / lexical.name
+    return Path(private.state_dir_path(str(workspace), state_dir))
 
 
 def private_state_root() -> Path:
     """$XDG_STATE_HOME/codex-self-iter, else ~/.local/state/codex-self-iter: where the agent's workspace is not."""
-    base = os.environ.get("XDG_STATE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
-    return root / "codex-self-iter"
+    return Path(private.private_state_root())
 
 
 def private_dir_for(state_dir: Path) -> Path:
     """The loop-private state of one state dir, keyed by its path (so `rm -rf` of the state dir keeps the lock)."""
-    return private_state_root() / hashlib.sha256(str(state_dir).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return Path(private.private_dir_for(str(state_dir)))
+
+
+def workspace_private_dir(workspace: Path) -> Path:
+    """The loop-private state of one workspace (its real path): what every loop on it shares, whatever its state dir."""
+    return Path(private.workspace_private_dir(str(workspace)))

@@ -10,7 +10,7 @@ from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.fsio import atomic_write_json
 from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.layout import Layout
-from codex_self_iter.state.loop_lock import LoopLock
+from codex_self_iter.state.loop_lock import loop_locks
 from codex_self_iter.state.retention import later_than, remove_entry
 from codex_self_iter.state.runtime import RuntimeState, load_runtime, save_runtime
 from codex_self_iter.state.snapshot import read_snapshot
@@ -21,7 +21,7 @@ from codex_self_iter.workspace.runs import WorktreeRun
 
 def rollback(run: WorktreeRun, layout: Layout, to: int) -> tuple[Checkpoint, str]:
     """Reset the branch to checkpoint `to` and restore the loop state saved there; returns it and the old tip."""
-    with LoopLock(layout.lock_file, layout.holder_file):  # exit 4 while a loop runs this worktree
+    with loop_locks(layout):  # exit 4 while a loop runs this worktree
         checkpoints = list_checkpoints(run)
         target = next((cp for cp in checkpoints if cp.iteration == to), None)
         if target is None:
