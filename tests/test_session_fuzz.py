@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from codex_self_iter.cli import main
 from codex_self_iter.session.hook import run_stop_hook
 from codex_self_iter.session.hook_input import MAX_INPUT_BYTES
+from tests.support.loop_harness import private_state
 from tests.support.session_ws import CHECK, make_workspace, stop_event
 
 ALLOWED_KEYS = {"decision", "reason", "continue", "stopReason", "systemMessage", "suppressOutput"}
@@ -39,19 +41,26 @@ def run(payload: bytes) -> dict[str, Any] | None:
 
 
 @pytest.fixture(scope="module")
-def bound_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+def bound_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, bytes]]:
     from tests.conftest import git
 
     repo = tmp_path_factory.mktemp("fuzz") / "ws"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     ws = make_workspace(repo)
-    assert (
-        main(["session", "start", "-w", str(ws), "--objective", "o", "--check", CHECK, "--max-iterations", "50"]) == 0
-    )
-    run(stop_event(ws, "bind me", session="s1"))
-    state = ws / ".codex-self-iter" / "session" / "state.json"
-    return ws, state.read_bytes()
+    with pytest.MonkeyPatch.context() as patch:  # the contract's private state, for every test of the module
+        patch.setenv("XDG_STATE_HOME", str(repo.parent / "state"))
+        assert (
+            main(["session", "start", "-w", str(ws), "--objective", "o", "--check", CHECK, "--max-iterations", "50"])
+            == 0
+        )
+        run(stop_event(ws, "bind me", session="s1"))
+        yield ws, private_state(ws).joinpath("session", "state.json").read_bytes()
+
+
+def fresh(ws: Path, state: bytes) -> None:
+    """The bound contract's state as it was after binding."""
+    private_state(ws).joinpath("session", "state.json").write_bytes(state)
 
 
 def payloads(ws: Path) -> st.SearchStrategy[bytes]:
@@ -75,7 +84,7 @@ def test_fuzzed_stop_events_never_crash_and_block_only_the_bound_session(
     bound_workspace: tuple[Path, bytes], data: st.DataObject
 ) -> None:
     ws, fresh_state = bound_workspace
-    (ws / ".codex-self-iter" / "session" / "state.json").write_bytes(fresh_state)
+    fresh(ws, fresh_state)
     payload = data.draw(payloads(ws))
     answer = run(payload)
     if answer is not None and answer.get("decision") == "block":
@@ -88,7 +97,7 @@ def test_fuzzed_stop_events_never_crash_and_block_only_the_bound_session(
 
 def test_huge_messages_are_judged_and_oversized_input_is_not_blocked(bound_workspace: tuple[Path, bytes]) -> None:
     ws, fresh_state = bound_workspace
-    (ws / ".codex-self-iter" / "session" / "state.json").write_bytes(fresh_state)
+    fresh(ws, fresh_state)
     huge = "x" * (4 * 1024 * 1024) + "\n<promise>DONE</promise>"
     answer = run(stop_event(ws, huge, session="s1"))
     assert answer is not None and answer["decision"] == "block"  # a real claim, with the test still failing

@@ -12,6 +12,7 @@ import pytest
 
 from codex_self_iter.cli import main
 from codex_self_iter.session.hook import run_stop_hook
+from tests.support.loop_harness import private_state
 from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, WEAKENED, make_workspace, stop_event
 
 CLAIM = "Fixed it.\n<promise>DONE</promise>"
@@ -98,7 +99,7 @@ def test_cancel_and_stop_release_at_the_next_stop(
 
 def test_an_internal_error_allows_the_stop_with_a_message_and_a_journal_line(workspace: Path) -> None:
     hook(stop_event(workspace, "working"))  # binds s1
-    contract = workspace / ".codex-self-iter" / "session" / "contract.json"
+    contract = private_state(workspace) / "session" / "contract.json"  # damaged on the user's disk
     contract.write_text("{not json", encoding="utf-8")
     answer = hook(stop_event(workspace, CLAIM))
     assert answer is not None and set(answer) == {"systemMessage"}
@@ -133,9 +134,9 @@ def test_weakening_the_test_and_claiming_is_blocked_then_restoring_it_counts(
     assert status(workspace, capsys)["protected_files"] >= 1
 
 
-def test_a_deleted_snapshot_blocks_the_claim(workspace: Path) -> None:
+def test_a_lost_snapshot_blocks_the_claim(workspace: Path) -> None:
     (workspace / "calc.py").write_text(FIXED, encoding="utf-8")
-    (workspace / ".codex-self-iter" / "session" / "protected.json").unlink()
+    (private_state(workspace) / "session" / "protected.json").unlink()
     blocked = hook(stop_event(workspace, CLAIM))
     assert blocked is not None and "snapshot was deleted or damaged" in str(blocked["reason"])
 

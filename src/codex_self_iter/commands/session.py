@@ -31,7 +31,8 @@ def _start(args: argparse.Namespace) -> int:
         completion_promise=args.completion_promise,
         checks=tuple(args.check or ()),
     )
-    contract, state, paths = start_session(request)
+    started = start_session(request)
+    contract, state, paths = started.contract, started.state, started.paths
     bound = state.bound_session or "the first Codex session that stops in this workspace"
     print(f"codex-self-iter: in-session mode started (contract {contract.id})")
     print(f"  objective: {contract.objective}")
@@ -45,6 +46,11 @@ def _start(args: argparse.Namespace) -> int:
         f"To finish, end the final message with <promise>{contract.completion_promise}</promise>: the Stop hook "
         "then runs the checks and lets the session stop only when they pass."
     )
+    if not started.private:
+        print(
+            f"  recorded in {paths.root} only ({paths.private} is not writable from here, e.g. in Codex's sandbox): "
+            "the Stop hook takes it over at the first stop, after which edits in the workspace are not obeyed"
+        )
     print(f"Watch: codex-self-iter session status · end: codex-self-iter session cancel · state: {paths.root}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -95,7 +96,7 @@ class SessionState(BaseModel):
 
 
 def load_contract(paths: SessionPaths) -> Contract:
-    """The contract; StateError when it is missing or unreadable."""
+    """The contract in private state; StateError when it is missing or unreadable."""
     data = read_json(paths.contract)
     try:
         if not isinstance(data, dict):
@@ -104,6 +105,16 @@ def load_contract(paths: SessionPaths) -> Contract:
     except (ValidationError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
         raise StateError(f"{paths.contract}: unusable contract ({reason}); start again with `session start`") from exc
+
+
+def parse_contract(text: str | None) -> Contract | None:
+    """A contract from JSON text (the workspace's copy), or None when it is not one."""
+    if text is None:
+        return None
+    try:
+        return Contract.model_validate_json(text)
+    except ValidationError:
+        return None
 
 
 def load_state(paths: SessionPaths, contract_id: str) -> SessionState:
@@ -118,15 +129,10 @@ def load_state(paths: SessionPaths, contract_id: str) -> SessionState:
     return state
 
 
-def save_state(paths: SessionPaths, state: SessionState, clock: Any = time.time) -> None:
-    """Write the state atomically (durable: a crash must not lose a count)."""
+def save_state(paths: SessionPaths, state: SessionState, clock: Any = time.time, path: Path | None = None) -> None:
+    """Write the state atomically (durable: a crash must not lose a count); path: a contract still in the workspace."""
     state.updated_at = round(clock(), 3)
-    atomic_write_json(paths.state, state.model_dump(mode="json"), durable=True)
-
-
-def save_contract(paths: SessionPaths, contract: Contract) -> None:
-    """Write a new contract."""
-    atomic_write_json(paths.contract, contract.model_dump(mode="json"), durable=True)
+    atomic_write_json(path or paths.state, state.model_dump(mode="json"), durable=True)
 
 
 def archive(paths: SessionPaths, contract: Contract, state: SessionState) -> None:

@@ -13,7 +13,7 @@ import os
 import sys
 
 from codex_self_iter.session.hook_input import MAX_INPUT_BYTES, HookInput, names_cwd, parse_hook_input
-from codex_self_iter.session.paths import find_session_dir, peek_state
+from codex_self_iter.session.paths import find_session, peek_state
 
 TYPE_CHECKING = False  # typing itself is not imported on this path: it costs milliseconds per Codex turn
 if TYPE_CHECKING:
@@ -24,21 +24,21 @@ ERROR_TRACE_CHARS = 4000
 
 def run_stop_hook(stdin: IO[bytes] | None = None, stdout: IO[str] | None = None) -> int:
     """Read the Stop payload, decide, print the answer; always exit 0."""
-    session_dir: str | None = None
+    found: tuple[str, str] | None = None
     try:
         data = (stdin or sys.stdin.buffer).read(MAX_INPUT_BYTES)
         here = os.getcwd()
-        if find_session_dir(here) is None and names_cwd(data, here):
+        if find_session(here) is None and names_cwd(data, here):
             return 0  # the common case, every turn of every session: decided before json is even imported
         hook = parse_hook_input(data)
-        session_dir = find_session_dir(hook.cwd or here)
-        if session_dir is None or not concerns(peek_state(session_dir), hook):
+        found = find_session(hook.cwd or here)
+        if found is None or not concerns(peek_state(found), hook):
             return 0
         from codex_self_iter.session.stop import decide_stop
 
-        output = decide_stop(session_dir, hook)
+        output = decide_stop(found, hook)
     except BaseException as exc:
-        output = internal_error(exc, session_dir)
+        output = internal_error(exc, found)
     if output:
         import json
 
@@ -50,7 +50,7 @@ def run_stop_hook(stdin: IO[bytes] | None = None, stdout: IO[str] | None = None)
 def concerns(state: dict[str, Any] | None, hook: HookInput) -> bool:
     """Whether this stop may be this contract's business (decided without validation, on raw state.json)."""
     if state is None:
-        return hook.identified  # no readable state yet: the slow path binds or finds it is not ours
+        return hook.identified  # no readable state (or a new contract): the slow path binds or finds it is not ours
     if not hook.identified:
         return False  # no session id: it cannot be proven to be the bound session, so it is never blocked
     bound = state.get("bound_session")
@@ -59,11 +59,11 @@ def concerns(state: dict[str, Any] | None, hook: HookInput) -> bool:
     return bound == hook.session_id and state.get("notified") is False
 
 
-def internal_error(exc: BaseException, session_dir: str | None) -> dict[str, str]:
+def internal_error(exc: BaseException, found: tuple[str, str] | None) -> dict[str, str]:
     """The answer after an internal failure: allow the stop, say so, journal the traceback when possible."""
     what = f"{type(exc).__name__}: {exc}"[:300]
     where = ""
-    if session_dir is not None:
+    if found is not None:
         try:
             import traceback
             from pathlib import Path
@@ -72,7 +72,7 @@ def internal_error(exc: BaseException, session_dir: str | None) -> dict[str, str
             from codex_self_iter.state.journal import Journal
 
             trace = "".join(traceback.format_exception(exc))[-ERROR_TRACE_CHARS:]
-            journal = SessionPaths(Path(session_dir)).journal
+            journal = SessionPaths(Path(found[0]), Path(found[1])).journal
             Journal(journal).record("hook_error", error=what, traceback=trace)
             where = f"; details in {journal}"
         except Exception:

@@ -1,18 +1,33 @@
-"""Where an in-session contract lives: <state-dir>/session/ and its files."""
+"""Where an in-session contract lives: what decides in private state, what people read in <state-dir>/session/."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_self_iter.session.paths import CONTRACT_FILE, JOURNAL_FILE, STATE_FILE
+from codex_self_iter.session.paths import CONTRACT_FILE, JOURNAL_FILE, SESSION_DIR, STATE_FILE
+from codex_self_iter.state.layout import Layout
+
+PROTECTED_FILE = "protected.json"
 
 
 @dataclass(frozen=True)
 class SessionPaths:
-    """The files of the in-session mode under one state dir."""
+    """The files of the in-session mode of one state dir.
+
+    The contract, its state and the protected-tests snapshot decide whether the session may stop, so the hook
+    reads them from the private dir, which the agent cannot write. The workspace dir holds the journal, the check
+    logs, a copy of the contract for people to read, and a contract `session start` could only write there
+    (inside Codex's sandbox) until the hook takes it over.
+    """
 
     root: Path  # <state-dir>/session
+    private: Path  # <private state of the state dir>/session
+
+    @classmethod
+    def of(cls, layout: Layout) -> SessionPaths:
+        """The session paths of a loop layout."""
+        return cls(layout.session_dir, layout.private_dir / SESSION_DIR)
 
     @property
     def state_dir(self) -> Path:
@@ -21,13 +36,22 @@ class SessionPaths:
 
     @property
     def contract(self) -> Path:
-        """The frozen contract: objective, checks, baseline, caps."""
-        return self.root / CONTRACT_FILE
+        """The frozen contract the hook obeys: objective, checks, baseline, caps (private)."""
+        return self.private / CONTRACT_FILE
 
     @property
     def state(self) -> Path:
-        """The mutable part: binding, counters, status, outcome."""
-        return self.root / STATE_FILE
+        """The mutable part: binding, counters, status, outcome (private)."""
+        return self.private / STATE_FILE
+
+    @property
+    def protected(self) -> Path:
+        """The protected-tests snapshot taken with the baseline (checks/protected.py; private)."""
+        return self.private / PROTECTED_FILE
+
+    def in_workspace(self, private_file: Path) -> Path:
+        """The workspace's copy of a private file: shown to people, or left by a sandboxed `session start`."""
+        return self.root / private_file.name
 
     @property
     def journal(self) -> Path:
@@ -36,13 +60,8 @@ class SessionPaths:
 
     @property
     def lock(self) -> Path:
-        """Serialises hook invocations and commands on this contract."""
+        """Serialises hook invocations and commands on this contract (`session start` in a sandbox takes it too)."""
         return self.root / "session.lock"
-
-    @property
-    def protected(self) -> Path:
-        """The protected-tests snapshot taken with the baseline (checks/protected.py)."""
-        return self.root / "protected.json"
 
     @property
     def current_event(self) -> Path:

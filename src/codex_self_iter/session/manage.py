@@ -9,8 +9,9 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from codex_self_iter.commands.target import locate
-from codex_self_iter.errors import UserError
-from codex_self_iter.session.contract import Contract, SessionState, archive, load_contract, load_state, save_state
+from codex_self_iter.errors import StateError, UserError
+from codex_self_iter.session.contract import Contract, SessionState, archive, save_state
+from codex_self_iter.session.custody import current
 from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.session.requests import read_cancel, stop_request, write_cancel
 from codex_self_iter.state.journal import Journal
@@ -22,22 +23,22 @@ CANCEL_LOCK_WAIT_SEC = 15.0
 def session_paths(workspace: str) -> SessionPaths:
     """The session dir of the workspace (its config's state_dir, else the default)."""
     args = argparse.Namespace(workspace=workspace, task_file=None, plan_file=None, state_dir=None, config=None)
-    return SessionPaths(locate(args).session_dir)
+    return SessionPaths.of(locate(args))
 
 
-def load_current(paths: SessionPaths) -> tuple[Contract, SessionState]:
-    """The contract and its state; a UserError when none was ever started here."""
-    if not paths.contract.exists():
+def load_current(paths: SessionPaths) -> tuple[Contract, SessionState, bool]:
+    """The contract, its state and whether it waits in the workspace for the hook; a UserError when there is none."""
+    found = current(paths)
+    if found is None:
         raise UserError(
             f"{paths.root}: no in-session contract here; start one with "
             "`codex-self-iter session start --objective TEXT` (or pass --workspace)"
         )
-    contract = load_contract(paths)
-    return contract, load_state(paths, contract.id)
+    return found
 
 
-def status_view(paths: SessionPaths, contract: Contract, state: SessionState) -> dict[str, Any]:
-    """Everything `session status --json` prints."""
+def status_view(paths: SessionPaths, contract: Contract, state: SessionState, waiting: bool) -> dict[str, Any]:
+    """Everything `session status --json` prints (waiting: the contract is still in the workspace, for the hook)."""
     pending = read_cancel(paths) if state.active else ""
     stop = stop_request(contract) if state.active else ""
     return {
@@ -68,6 +69,7 @@ def status_view(paths: SessionPaths, contract: Contract, state: SessionState) ->
         "updated_at": state.updated_at or None,
         "ended_at": state.ended_at,
         "journal": str(paths.journal),
+        "contract_file": str(paths.in_workspace(paths.contract) if waiting else paths.contract),
     }
 
 
@@ -94,13 +96,13 @@ def status_lines(view: dict[str, Any]) -> list[str]:
 
 def cancel_session(paths: SessionPaths, reason: str) -> str:
     """End the active contract (or, while the hook holds it, leave a request it honours); returns what happened."""
-    contract, state = load_current(paths)
+    contract, state, _ = load_current(paths)
     if not state.active:
         return f"nothing to cancel: the contract already ended ({state.status})"
     who = write_cancel(paths, reason)  # seen at once by a check run in progress
     try:
         with FileLock(str(paths.lock), timeout=CANCEL_LOCK_WAIT_SEC):
-            state = load_state(paths, contract.id)
+            contract, state, pending = load_current(paths)
             if not state.active:
                 paths.cancel_request.unlink(missing_ok=True)
                 return f"the contract ended meanwhile ({state.status})"
@@ -108,12 +110,15 @@ def cancel_session(paths: SessionPaths, reason: str) -> str:
             state.status, state.reason, state.ended_at = "cancelled", "cancelled", time.time()
             state.message = f"codex-self-iter: in-session mode cancelled: {full}; releasing this session"
             state.notified = not state.bound_session  # the bound session is told at its next stop
-            save_state(paths, state)
+            save_state(paths, state, path=paths.in_workspace(paths.state) if pending else None)
             archive(paths, contract, state)
             paths.cancel_request.unlink(missing_ok=True)
     except Timeout:
         Journal(paths.journal).record("cancel_requested", contract_id=contract.id, reason=reason, by=who)
         return "cancel requested: the Stop hook is running the checks; it releases the session when they end"
+    except StateError:  # private state is not writable from here (Codex's sandbox): the hook honours the request
+        Journal(paths.journal).record("cancel_requested", contract_id=contract.id, reason=reason, by=who)
+        return "cancel requested: the Stop hook releases the session at its next stop"
     Journal(paths.journal).record("cancelled", contract_id=contract.id, reason=reason, by=who)
     if state.bound_session:
         return f"cancelled; Codex session {state.bound_session} is released at its next stop"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from codex_self_iter.state import private
+
 TYPE_CHECKING = False  # no typing import on the hook's fast path
 if TYPE_CHECKING:
     from typing import Any
@@ -32,15 +34,21 @@ def state_dir_name(directory: str) -> str:
     return value if isinstance(value, str) and value else DEFAULT_STATE_DIR
 
 
-def find_session_dir(cwd: str) -> str | None:
-    """The session dir holding a contract for cwd or a parent up to its git root, or None."""
+def find_session(cwd: str) -> tuple[str, str] | None:
+    """(workspace session dir, private session dir) of a contract for cwd or a parent up to its git root, or None.
+
+    A contract counts when the private dir holds one (the agent cannot delete it) or the workspace dir does (a
+    copy, or one a sandboxed `session start` left for the hook to take over).
+    """
     if not cwd or not os.path.isabs(cwd):
         return None
-    here = os.path.normpath(cwd)
+    here = os.path.realpath(cwd)  # private state is keyed by real paths
     for _ in range(MAX_LEVELS):
-        candidate = os.path.join(here, state_dir_name(here), SESSION_DIR)
-        if os.path.isfile(os.path.join(candidate, CONTRACT_FILE)):
-            return candidate
+        state_dir = private.state_dir_path(here, state_dir_name(here))
+        public = os.path.join(state_dir, SESSION_DIR)
+        hidden = os.path.join(private.private_dir_for(state_dir), SESSION_DIR)
+        if os.path.isfile(os.path.join(hidden, CONTRACT_FILE)) or os.path.isfile(os.path.join(public, CONTRACT_FILE)):
+            return public, hidden
         parent = os.path.dirname(here)
         if parent == here or os.path.exists(os.path.join(here, ".git")):
             return None
@@ -48,12 +56,24 @@ def find_session_dir(cwd: str) -> str | None:
     return None
 
 
-def peek_state(session_dir: str) -> dict[str, Any] | None:
-    """state.json as a plain dict (no validation), or None when missing or unreadable."""
+def peek_state(found: tuple[str, str]) -> dict[str, Any] | None:
+    """The private state.json as a plain dict (no validation); None when missing or unreadable, or when the
+    workspace holds a contract of another id (one to take over, or a forgery): the slow path sorts that out."""
+    state = _read_json(os.path.join(found[1], STATE_FILE))
+    public = os.path.join(found[0], CONTRACT_FILE)
+    if state is not None and os.path.isfile(public):
+        contract = _read_json(public)
+        if contract is None or contract.get("id") != state.get("contract_id"):
+            return None
+    return state
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
     import json
 
-    try:
-        with open(os.path.join(session_dir, STATE_FILE), "rb") as handle:
+    try:  # never blocks on a FIFO, never follows a link the agent planted
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
             value = json.loads(handle.read(1 << 20))
     except (OSError, ValueError, RecursionError):
         return None

@@ -15,14 +15,8 @@ from codex_self_iter.checks.run import CheckSpec, parse_check, run_checks
 from codex_self_iter.config import Settings
 from codex_self_iter.errors import UserError
 from codex_self_iter.options import Options, configured_checks, prepare, resolve_workspace
-from codex_self_iter.session.contract import (
-    Contract,
-    ContractCheck,
-    SessionState,
-    load_state,
-    save_contract,
-    save_state,
-)
+from codex_self_iter.session.contract import Contract, ContractCheck, SessionState
+from codex_self_iter.session.custody import current, record
 from codex_self_iter.session.layout import SessionPaths
 from codex_self_iter.state.fsio import make_private_dir
 from codex_self_iter.state.journal import Journal
@@ -37,6 +31,16 @@ LOCK_WAIT_SEC = 10.0
 
 
 @dataclass(frozen=True)
+class Started:
+    """What `session start` recorded, and whether it went to private state (else the hook takes it over)."""
+
+    contract: Contract
+    state: SessionState
+    paths: SessionPaths
+    private: bool
+
+
+@dataclass(frozen=True)
 class StartRequest:
     """What `session start` was asked for."""
 
@@ -47,9 +51,7 @@ class StartRequest:
     checks: tuple[str, ...] = ()
 
 
-def start_session(
-    request: StartRequest, clock: Callable[[], float] = time.time
-) -> tuple[Contract, SessionState, SessionPaths]:
+def start_session(request: StartRequest, clock: Callable[[], float] = time.time) -> Started:
     """Validate, run the baseline checks, write the contract and a fresh state; UserError on bad input."""
     if not request.objective.strip():
         raise UserError("--objective is empty; say what must be true when the session may stop")
@@ -68,7 +70,7 @@ def start_session(
     if found is not None:
         raise UserError(f"{found}: a STOP sentinel is present; remove it, then start the session again")
     specs = _checks(request.checks, workspace, settings)
-    paths = SessionPaths(layout.session_dir)
+    paths = SessionPaths.of(layout)
     try:
         make_private_dir(paths.root)
     except OSError as exc:
@@ -82,7 +84,6 @@ def start_session(
             excluded = layout.relative_state_dir()
             fingerprint = take_fingerprint(workspace, excluded)
             snapshot = ProtectedSnapshot.take(workspace, specs, settings.protected_paths, excluded)
-            snapshot.save(paths.protected)
             contract = Contract(
                 id=time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"-{os.getpid()}",
                 objective=request.objective.strip(),
@@ -111,8 +112,7 @@ def start_session(
             state = SessionState(contract_id=contract.id)
             if contract.started_in_session:
                 state.bound_session, state.bound_by = contract.started_in_session, "session start inside Codex"
-            save_contract(paths, contract)
-            save_state(paths, state)
+            private = record(paths, contract, state, snapshot.to_dict())
     except Timeout:
         raise UserError(f"{paths.lock}: the Stop hook is busy with this workspace; try again in a moment") from None
     Journal(paths.journal).record(
@@ -123,7 +123,7 @@ def start_session(
         baseline=contract.baseline.checks_summary,
         bound_session=state.bound_session,
     )
-    return contract, state, paths
+    return Started(contract, state, paths, private)
 
 
 def _checks(given: tuple[str, ...], workspace: Path, settings: Settings) -> list[CheckSpec]:
@@ -146,17 +146,12 @@ def _source(specs: list[CheckSpec]) -> str:
 
 
 def _refuse_active(paths: SessionPaths) -> None:
-    from codex_self_iter.session.contract import load_contract
-
-    if not paths.contract.exists():
-        return
     try:
-        contract = load_contract(paths)
+        found = current(paths)
     except UserError:
         return  # an unusable contract is replaced
-    state = load_state(paths, contract.id)
-    if state.active:
+    if found is not None and found[1].active:
         raise UserError(
-            f"{paths.contract}: in-session mode is already active here ({contract.objective[:80]!r}); "
+            f"{paths.contract}: in-session mode is already active here ({found[0].objective[:80]!r}); "
             "run `codex-self-iter session cancel` first"
         )

@@ -19,10 +19,10 @@ from codex_self_iter.session.contract import (
     Contract,
     SessionState,
     archive,
-    load_contract,
     load_state,
     save_state,
 )
+from codex_self_iter.session.custody import settle
 from codex_self_iter.session.decide import Allow, Block, Observation, Release, Verdict, decide, early_exit, is_claim
 from codex_self_iter.session.hook_input import HookInput
 from codex_self_iter.session.layout import SessionPaths
@@ -34,25 +34,35 @@ from codex_self_iter.workspace.fingerprint import take_fingerprint
 LOCK_WAIT_SEC = 90.0  # a wait plus a whole check run (CHECK_BUDGET_SEC) stays inside the hook's 600 s timeout
 
 
-def decide_stop(session_dir: str, hook: HookInput) -> dict[str, Any] | None:
-    """The hook's answer for this stop (None: allow silently)."""
-    paths = SessionPaths(Path(session_dir))
-    contract = load_contract(paths)
+def decide_stop(found: tuple[str, str], hook: HookInput) -> dict[str, Any] | None:
+    """The hook's answer for this stop (None: allow silently); found: the workspace and private session dirs."""
+    paths = SessionPaths(Path(found[0]), Path(found[1]))
     journal = Journal(paths.journal)
     key = event_key(hook)
     if key and _read_text(paths.current_event) == key:
         # The same stop event, being judged right now: the hook is installed twice (plugin and hooks.json).
-        journal.record("duplicate_event", contract_id=contract.id, session=hook.session_id)
+        journal.record("duplicate_event", session=hook.session_id)
         return None
     try:
         with FileLock(str(paths.lock), timeout=LOCK_WAIT_SEC):
-            return _locked(paths, contract, journal, hook, key)
+            contract, note = settle(paths, journal)
+            return with_note(_locked(paths, contract, journal, hook, key), note)
     except Timeout:
-        journal.record("hook_busy", contract_id=contract.id, session=hook.session_id)
+        journal.record("hook_busy", session=hook.session_id)
         return {
             "systemMessage": f"codex-self-iter: another hook run held {paths.lock} for {LOCK_WAIT_SEC:g}s; "
             "this stop is allowed"
         }
+
+
+def with_note(output: dict[str, Any] | None, note: str) -> dict[str, Any] | None:
+    """The answer with one line saying the workspace's contract was not obeyed (first in the reason or message)."""
+    if not note:
+        return output
+    if output is None:
+        return {"systemMessage": note}
+    key = "reason" if "reason" in output else "systemMessage"
+    return {**output, key: f"{note}\n\n{output[key]}"}
 
 
 def _locked(
