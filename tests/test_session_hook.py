@@ -13,7 +13,7 @@ import pytest
 from codex_self_iter.cli import main
 from codex_self_iter.session.hook import run_stop_hook
 from tests.support.loop_harness import private_state
-from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, WEAKENED, make_workspace, stop_event
+from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, WEAKENED, make_workspace, session_status, stop_event
 
 CLAIM = "Fixed it.\n<promise>DONE</promise>"
 
@@ -23,12 +23,6 @@ def hook(payload: bytes) -> dict[str, object] | None:
     assert run_stop_hook(io.BytesIO(payload), out) == 0
     text = out.getvalue()
     return json.loads(text) if text else None
-
-
-def status(workspace: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
-    capsys.readouterr()
-    assert main(["session", "status", "--json", "--workspace", str(workspace)]) == 0
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -56,7 +50,7 @@ def test_first_stop_claims_the_contract_and_other_sessions_are_never_blocked(
     assert first is not None and first["decision"] == "block" and FAILURE_TEXT in str(first["reason"])
     assert hook(stop_event(workspace, CLAIM, session="B")) is None
     assert hook(stop_event(workspace / "sub", "anything", session="B")) is None
-    view = status(workspace, capsys)
+    view = session_status(workspace, capsys)
     assert (view["bound_session"], view["bound_by"], view["iteration"]) == ("A", "first stop", 1)
 
 
@@ -69,7 +63,7 @@ def test_started_inside_codex_binds_to_that_session(
     assert hook(stop_event(ws, CLAIM, session="someone-else")) is None
     blocked = hook(stop_event(ws, CLAIM, session="thread-7"))
     assert blocked is not None and blocked["decision"] == "block"
-    assert status(ws, capsys)["bound_by"] == "session start inside Codex"
+    assert session_status(ws, capsys)["bound_by"] == "session start inside Codex"
 
 
 def test_fixed_work_is_released_as_complete(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,7 +72,7 @@ def test_fixed_work_is_released_as_complete(workspace: Path, capsys: pytest.Capt
     released = hook(stop_event(workspace, CLAIM))
     assert released is not None and set(released) == {"systemMessage"}
     assert "complete: 1/1 checks passed" in str(released["systemMessage"])
-    assert status(workspace, capsys)["state"] == "complete"
+    assert session_status(workspace, capsys)["state"] == "complete"
     assert hook(stop_event(workspace, CLAIM)) is None  # ended: silent again
 
 
@@ -94,7 +88,7 @@ def test_cancel_and_stop_release_at_the_next_stop(
     released = hook(stop_event(workspace, "still working"))
     assert released is not None and set(released) == {"systemMessage"}
     assert ("enough" if how == "cancel" else ".codex-stop") in str(released["systemMessage"])
-    assert status(workspace, capsys)["state"] == ("cancelled" if how == "cancel" else "stopped")
+    assert session_status(workspace, capsys)["state"] == ("cancelled" if how == "cancel" else "stopped")
 
 
 def test_an_internal_error_allows_the_stop_with_a_message_and_a_journal_line(workspace: Path) -> None:
@@ -131,7 +125,7 @@ def test_weakening_the_test_and_claiming_is_blocked_then_restoring_it_counts(
     (workspace / "calc.py").write_text(FIXED, encoding="utf-8")
     released = hook(stop_event(workspace, CLAIM))
     assert released is not None and "complete" in str(released["systemMessage"])
-    assert status(workspace, capsys)["protected_files"] >= 1
+    assert session_status(workspace, capsys)["protected_files"] >= 1
 
 
 def test_a_lost_snapshot_blocks_the_claim(workspace: Path) -> None:

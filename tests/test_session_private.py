@@ -15,7 +15,7 @@ from codex_self_iter.checks.protected import ProtectedSnapshot
 from codex_self_iter.checks.run import parse_check
 from codex_self_iter.cli import main
 from tests.support.loop_harness import private_state
-from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, WEAKENED, make_workspace, stop_event
+from tests.support.session_ws import CHECK, FAILURE_TEXT, FIXED, WEAKENED, make_workspace, session_status, stop_event
 
 CLAIM = "Fixed it.\n<promise>DONE</promise>"
 HOOK = [sys.executable, "-m", "codex_self_iter", "hook", "stop"]
@@ -34,12 +34,6 @@ def _env(more: dict[str, str]) -> dict[str, str]:
     import os
 
     return {**os.environ, **more}
-
-
-def status(workspace: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    capsys.readouterr()
-    assert main(["session", "status", "--json", "--workspace", str(workspace)]) == 0
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -68,7 +62,7 @@ def test_a_contract_the_agent_lowers_is_not_obeyed(workspace: Path, capsys: pyte
     assert FAILURE_TEXT in rest  # the recorded check ran, not the agent's
     assert "continuation 2 of 10" in rest
     assert copy_of(workspace).read_text(encoding="utf-8") == recorded  # the copy is put back
-    view = status(workspace, capsys)
+    view = session_status(workspace, capsys)
     assert (view["max_iterations"], view["checks"], view["state"]) == (10, [CHECK], "active")
     journal = (workspace / ".codex-self-iter" / "session" / "journal.jsonl").read_text(encoding="utf-8")
     assert '"event": "contract_not_obeyed"' in journal
@@ -84,7 +78,7 @@ def test_deleting_the_session_dir_does_not_end_the_contract(
     assert blocked is not None and blocked["decision"] == "block"
     assert "was deleted in the workspace; not obeyed" in str(blocked["reason"]).split("\n", 1)[0]
     assert FAILURE_TEXT in str(blocked["reason"])
-    assert status(workspace, capsys)["iteration"] == 2
+    assert session_status(workspace, capsys)["iteration"] == 2
 
 
 def test_a_forged_snapshot_and_state_do_not_bless_a_weakened_test(
@@ -94,7 +88,7 @@ def test_a_forged_snapshot_and_state_do_not_bless_a_weakened_test(
     (workspace / "test_calc.py").write_text(WEAKENED, encoding="utf-8")  # passes now, without testing add()
     forged = ProtectedSnapshot.take(workspace, [parse_check(CHECK)], (), ".codex-self-iter")
     (session / "protected.json").write_text(json.dumps(forged.to_dict()), encoding="utf-8")
-    state = status(workspace, capsys)
+    state = session_status(workspace, capsys)
     (session / "state.json").write_text(
         json.dumps({"contract_id": state["contract_id"], "status": "complete", "bound_session": "s1"}),
         encoding="utf-8",
@@ -102,7 +96,7 @@ def test_a_forged_snapshot_and_state_do_not_bless_a_weakened_test(
     blocked = hook(workspace, CLAIM)
     assert blocked is not None and blocked["decision"] == "block"
     assert "Protected tests were changed" in str(blocked["reason"]) and "test_calc.py" in str(blocked["reason"])
-    assert status(workspace, capsys)["state"] == "active"
+    assert session_status(workspace, capsys)["state"] == "active"
 
 
 def test_a_start_inside_a_sandbox_is_taken_over_at_the_first_stop(
@@ -116,12 +110,12 @@ def test_a_start_inside_a_sandbox_is_taken_over_at_the_first_stop(
         capsys.readouterr()
         assert main(["session", "start", "-w", str(ws), "--objective", "make add() add", "--check", CHECK]) == 0
         assert "the Stop hook takes it over at the first stop" in capsys.readouterr().out
-        assert status(ws, capsys)["contract_file"] == str(copy_of(ws))
+        assert session_status(ws, capsys)["contract_file"] == str(copy_of(ws))
     assert not private_state(ws).joinpath("session").exists()
     blocked = hook(ws, CLAIM)
     assert blocked is not None and FAILURE_TEXT in str(blocked["reason"])
     assert private_state(ws).joinpath("session", "contract.json").read_text() == copy_of(ws).read_text()
-    assert status(ws, capsys)["contract_file"] == str(private_state(ws) / "session" / "contract.json")
+    assert session_status(ws, capsys)["contract_file"] == str(private_state(ws) / "session" / "contract.json")
     forged = json.loads(copy_of(ws).read_text(encoding="utf-8"))
     forged["checks"][0]["argv"] = [sys.executable, "-c", "pass"]
     copy_of(ws).write_text(json.dumps(forged), encoding="utf-8")  # from now on, edits are not obeyed

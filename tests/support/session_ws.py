@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from codex_self_iter.cli import main
 from tests.conftest import git
 
 BUGGY = "def add(a, b):\n    return a - b\n"
@@ -43,3 +47,10 @@ def stop_event(workspace: Path, message: str, session: str = "s1", **more: objec
         **more,
     }
     return json.dumps(payload).encode()
+
+
+def session_status(workspace: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`session status --json` of the workspace, parsed."""
+    capsys.readouterr()
+    assert main(["session", "status", "--json", "--workspace", str(workspace)]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
