@@ -124,3 +124,8 @@ def test_a_start_inside_a_sandbox_is_taken_over_at_the_first_stop(
     (ws / "calc.py").write_text(FIXED, encoding="utf-8")
     released = hook(ws, CLAIM)
     assert released is not None and "complete: 1/1 checks passed" in str(released["systemMessage"])
+
+
+def test_a_state_dir_with_a_nul_byte_in_the_config_leaves_the_hook_silent(git_repo: Path) -> None:
+    (git_repo / "codex-self-iter.toml").write_text('state_dir = "../a\\u0000b/c"\n', encoding="utf-8")
+    assert hook(git_repo, CLAIM) is None

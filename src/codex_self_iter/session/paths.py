@@ -44,7 +44,10 @@ def find_session(cwd: str) -> tuple[str, str] | None:
         return None
     here = os.path.realpath(cwd)  # private state is keyed by real paths
     for _ in range(MAX_LEVELS):
-        state_dir = private.state_dir_path(here, state_dir_name(here))
+        try:
+            state_dir = private.state_dir_path(here, state_dir_name(here))
+        except ValueError:  # a NUL byte in the config's state_dir: no state dir, so no contract, at this level
+            state_dir = os.path.join(here, DEFAULT_STATE_DIR)
         public = os.path.join(state_dir, SESSION_DIR)
         hidden = os.path.join(private.private_dir_for(state_dir), SESSION_DIR)
         if os.path.isfile(os.path.join(hidden, CONTRACT_FILE)) or os.path.isfile(os.path.join(public, CONTRACT_FILE)):
