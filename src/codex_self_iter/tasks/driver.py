@@ -10,6 +10,7 @@ from codex_self_iter.errors import UserError
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.context import Deps, LoopContext
 from codex_self_iter.loop.core import LoopResult, finish
+from codex_self_iter.loop.hooks import run_hook
 from codex_self_iter.loop.launch import RunFlags, open_session, print_end, run_session
 from codex_self_iter.loop.summary import print_summary
 from codex_self_iter.options import Prepared
@@ -110,6 +111,7 @@ def _drive(ctx: LoopContext, state: RuntimeState, queue: QueueState, verified: s
             save_queue(ctx.layout.queue_file, queue)
             detail = result.detail if result.detail.startswith("task ") else f"task {record.id}: {result.detail}"
         write_status(ctx, state, Phase.STOPPED, exit_code=result.exit_code, detail=detail)
+        run_hook(ctx, state, "on_stop", result.reason, detail)  # the episode's own stop ran no hook
         return LoopResult(result.reason, detail, result.exit_code)
 
 

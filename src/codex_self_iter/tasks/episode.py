@@ -89,7 +89,9 @@ def episode_context(ctx: LoopContext, state: RuntimeState, record: TaskRecord, t
     """The run's context with the task file as the objective (TASK.md beside it) and the per-task budget."""
     layout = replace(ctx.layout, task_file=task.path, context_file=ctx.layout.task_file)
     cap = iteration_cap(ctx.settings, state, record)
-    settings = ctx.settings.model_copy(update={"task_file": record.file, "max_iterations": cap})
+    # A task's end is not the run's: on_complete and on_stop run once, when the queue's run ends (tasks/driver.py).
+    hooks = ctx.settings.hooks.model_copy(update={"on_complete": [], "on_stop": []})
+    settings = ctx.settings.model_copy(update={"task_file": record.file, "max_iterations": cap, "hooks": hooks})
     journal = TaskJournal(ctx.layout.journal, ctx.deps.clock, record.id)
     signals = TaskWatch(ctx.signals, task.path, record.file)
     return replace(ctx, layout=layout, settings=settings, journal=journal, signals=signals)
