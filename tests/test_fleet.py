@@ -21,8 +21,8 @@ from tests.conftest import git
 from tests.support.background_loop import pid_alive, wait_for
 from tests.support.codex_home import MOCK_MODEL
 from tests.support.e2e_loop import usage
+from tests.support.fake_codex_exec import write_fake_codex
 from tests.support.fake_responses_server import FakeResponsesServer
-from tests.support.faults import write_fake_codex
 from tests.support.fleet_repos import agent_calls, completing, failing, make_repo, max_overlap, slow
 
 USAGE = usage(100_000, 20_000, 10_000, 2_000)  # what each fake model response reports

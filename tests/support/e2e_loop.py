@@ -100,3 +100,27 @@ def usage(input_tokens: int, cached: int, output_tokens: int, reasoning: int) ->
 def read_json(path: Path) -> Any:
     """A JSON file the loop wrote."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+PLAN = {"next_goal": "write hello.txt saying hello", "summary": "one file to write", "stop": False}
+APPROVE = {"verdict": "approve", "reasons": ["hello.txt says hello"], "next_goal": "", "no_change_needed": False}
+
+
+def report(status: str = "continue", summary: str = "did a step", next_goal: str = "", **extra: Any) -> dict[str, Any]:
+    """An executor control block as the model sends it."""
+    return {"status": status, "summary": summary, "next_goal": next_goal, "evidence": [], **extra}
+
+
+def answer(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """One model response whose final message is the control block."""
+    return [{"message_json": block}]
+
+
+def shell(command: str) -> list[dict[str, Any]]:
+    """One model response that runs a shell command through codex's exec_command tool."""
+    return [{"shell": command}]
+
+
+def tool_outputs(request: RecordedRequest) -> list[str]:
+    """What codex sent back to the model from the tool calls it ran."""
+    return [item["output"] for item in request.body["input"] if item.get("type") == "function_call_output"]
