@@ -94,8 +94,11 @@ def test_merge_clean_then_cleanup_removes_the_run(
     assert f"would remove: remove worktree {wt.worktree}" in listed
     assert f"would remove: delete branch {wt.branch} (merged)" in listed and "dry run: nothing was removed" in listed
     assert Path(wt.worktree).is_dir() and repo_snapshot(git_repo) == before
+    private = wt.lock_file.parent
+    assert private.joinpath("protected.json").is_file()
     assert cli(git_repo, "cleanup", "--apply") == 0
     assert not Path(wt.worktree).exists() and not Path(wt.state_dir).exists()
+    assert not private.exists()  # nor its private state, outside the repository
     assert git(git_repo, "branch", "--list", wt.branch) == ""
     assert git(git_repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 

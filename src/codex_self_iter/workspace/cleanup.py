@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_self_iter.state.fsio import read_json
-from codex_self_iter.state.layout import Layout
+from codex_self_iter.state.layout import Layout, workspace_private_dir
 from codex_self_iter.state.loop_lock import is_locked
 from codex_self_iter.state.retention import prunable, prune
 from codex_self_iter.workspace.git_cmd import git, ok
@@ -99,7 +99,16 @@ def _plan_run(run: WorktreeRun, request: CleanupRequest, plan: CleanupPlan) -> N
         plan.actions.append(
             Action(f"delete branch {run.branch} ({label})", lambda: git(repo, "branch", flag, run.branch))
         )
-    plan.actions.append(Action(f"remove state dir {run.state_dir}", lambda: shutil.rmtree(run.state_dir)))
+    private = run.lock_file.parent  # its lock, snapshot, agent and config records, outside the repository
+    plan.actions.append(
+        Action(f"remove state dir {run.state_dir} and its private state {private}", lambda: _remove_state(run))
+    )
+
+
+def _remove_state(run: WorktreeRun) -> None:
+    shutil.rmtree(run.state_dir)
+    for private in (run.lock_file.parent, workspace_private_dir(run.workspace)):
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _pruner(layout: Layout, keep: int) -> Callable[[], object]:
