@@ -32,6 +32,11 @@ def test_a_corrupt_queue_is_rebuilt_from_the_journal_and_done_tasks_stay_done(
     queue_file.write_text('{"version": 1, "tasks": [{"id": ')  # torn
 
     capsys.readouterr()
+    assert main(["status", "--workspace", str(git_repo)]) == 0
+    status = capsys.readouterr().out
+    assert "  tasks.json is unreadable; as the journal tells it (the next `run` rebuilds it so):\n" in status
+    assert "  tasks: 1/2 done · final audit: not yet\n    [x] 001 Write a.txt — verified at iteration 1\n" in status
+    assert "    [~] 002 Write b.txt — iteration 1\n" in status  # task 003 never started: the journal cannot know it
     out = dry_run(git_repo, capsys)
     assert "  task: 002 Write b.txt (tasks/002-write-b-txt.md; 1/3 tasks done)\n" in out
     run = run_loop_in_process(git_repo, {"max_iterations": 10, "max_stagnation": 9})

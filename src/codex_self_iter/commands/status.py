@@ -129,7 +129,7 @@ def status_report(layout: Layout, view: LoopView, now: float) -> StatusReport:
         state_dir=str(layout.state_dir),
     )
     now_iteration = report.call.iteration if report.call else report.iteration
-    report.tasks = queue_view(layout.queue_file, now_iteration)
+    report.tasks = queue_view(layout.queue_file, layout.journal, now_iteration)
     return report.model_copy(update={"summary": headline(report, now)})
 
 

@@ -119,11 +119,6 @@ def read_queue(path: Path) -> QueueState | None:
     return None
 
 
-def load_queue(path: Path) -> QueueState:
-    """The saved queue, or an empty one (for readers such as `status`)."""
-    return read_queue(path) or QueueState()
-
-
 def save_queue(path: Path, queue: QueueState) -> None:
     """Write the queue atomically and durably."""
     atomic_write_json(path, queue.model_dump(mode="json"), durable=True)

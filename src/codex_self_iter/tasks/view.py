@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from codex_self_iter.tasks.queue import AuditRecord, load_queue, queue_summary, task_line
+from codex_self_iter.tasks.queue import AuditRecord, queue_summary, read_queue, task_line
+from codex_self_iter.tasks.recover import replay
 
 
 class TaskView(BaseModel):
@@ -34,11 +35,15 @@ class QueueView(BaseModel):
     lines: list[str]  # as `status` prints the queue
 
 
-def queue_view(queue_file: Path, iteration_now: int) -> QueueView | None:
+def queue_view(queue_file: Path, journal: Path, iteration_now: int) -> QueueView | None:
     """The queue seen at this iteration, or None when this state dir has no task queue."""
     if not queue_file.is_file():
         return None
-    queue = load_queue(queue_file)
+    queue = read_queue(queue_file)
+    note = []
+    if queue is None:  # what the next `run` rebuilds it from
+        queue = replay(journal, [], queue_file.parent)[0]
+        note = [f"{queue_file.name} is unreadable; as the journal tells it (the next `run` rebuilds it so):"]
     tasks = []
     for record in queue.tasks:
         started = record.started_iteration
@@ -63,7 +68,7 @@ def queue_view(queue_file: Path, iteration_now: int) -> QueueView | None:
         )
     done = sum(task.state == "done" for task in tasks)
     removed = sum(task.state == "removed" for task in tasks)
-    lines = queue_summary(queue, iteration=iteration_now)
+    lines = note + queue_summary(queue, iteration=iteration_now)
     return QueueView(
         done=done, total=len(tasks) - removed, removed=removed, tasks=tasks, audit=queue.audit, lines=lines
     )
