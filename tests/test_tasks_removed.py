@@ -49,7 +49,7 @@ def test_a_pending_task_deleted_during_the_run_is_reported_and_shown_removed(
 
 
 def test_the_task_in_progress_deleted_ends_its_episode_and_the_queue_goes_on(
-    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, second, _ = add_tasks(git_repo, "Write a.txt", "Write b.txt", "Write c.txt")
     agent = Agent(tmp_path, monkeypatch)
@@ -74,6 +74,11 @@ def test_the_task_in_progress_deleted_ends_its_episode_and_the_queue_goes_on(
     assert "[-] 002 Write b.txt — removed: its file tasks/002-write-b-txt.md was deleted after it was in progress" in (
         run.output
     )
+    capsys.readouterr()
+    assert main(["history", "--limit", "0", "--workspace", str(git_repo)]) == 0
+    history = capsys.readouterr().out
+    assert "task 002      removed (in progress): file deleted" in history
+    assert "bad_input" not in history  # the episode's end is not shown as the run stopping
 
 
 def test_a_done_task_deleted_between_runs_is_removed_not_done_and_comes_back_done(

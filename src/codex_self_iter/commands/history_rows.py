@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codex_self_iter.loop.reporter import human_duration
+from codex_self_iter.tasks.queue import DELETED_MID_EPISODE
 
 HEADER = ("#", "time", "role", "outcome", "took", "files", "tokens", "cost", "checks")
 MIN_WIDTHS = (5, 8, 12, 48, 5, 5, 8, 4, 0)  # the outcome's width is also where it wraps
@@ -112,6 +113,8 @@ def _row(record: dict[str, Any]) -> Row | None:
         return Row(number, when, "decision", f"{verdict}: {record.get('reason', '')}")
     if event == "stop" and record.get("task") and record.get("reason") == "complete":
         return None  # a queued task's episode ended verified: its "task … done" row says so
+    if event == "stop" and record.get("task") and DELETED_MID_EPISODE in str(record.get("detail")):
+        return None  # its task file was deleted: the "task … removed" row says so, and the run went on
     if event == "stop":
         outcome = f"{record.get('reason', '?')} (exit {record.get('exit_code', '?')})"
         return Row(number, when, "stopped", outcome, checks=str(record.get("detail") or ""))

@@ -15,7 +15,7 @@ from codex_self_iter.state.journal import Journal
 from codex_self_iter.state.runtime import RuntimeState, Streaks, save_runtime
 from codex_self_iter.state.stop_request import StopSignals
 from codex_self_iter.tasks.files import TaskFile
-from codex_self_iter.tasks.queue import QueueState, TaskRecord, save_queue
+from codex_self_iter.tasks.queue import DELETED_MID_EPISODE, QueueState, TaskRecord, save_queue
 
 
 class TaskJournal(Journal):
@@ -45,7 +45,7 @@ class TaskWatch(StopSignals):
         """The run's stop request, else the end of this episode when its task file is gone."""
         request = self.run.pending()
         if request is None and not self.task_file.exists():
-            return StopReason.BAD_INPUT, f"{self.shown}: deleted during its episode; the queue goes on without it"
+            return StopReason.BAD_INPUT, f"{self.shown}: {DELETED_MID_EPISODE}; the queue goes on without it"
         return request
 
 

@@ -14,6 +14,7 @@ from codex_self_iter.state.runtime import Baseline
 from codex_self_iter.tasks.files import TaskFile
 
 TaskState = Literal["pending", "in_progress", "done", "blocked", "removed"]
+DELETED_MID_EPISODE = "deleted during its episode"  # the stop of such an episode ends the task, not the run
 MARKS: dict[str, str] = {"done": "[x]", "in_progress": "[~]", "blocked": "[!]", "pending": "[ ]", "removed": "[-]"}
 
 
