@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_self_iter.proc.procinfo import stat_fields
 from tests.support.faults import (
     LoopBench,
     leftover_temp_files,
@@ -21,6 +22,12 @@ from tests.support.faults import (
 from tests.support.ledger import assert_ledger
 
 KILLED = -signal.SIGKILL
+
+
+def parent_of(pid: int) -> int:
+    fields = stat_fields(pid)
+    assert fields is not None, f"no process {pid}"
+    return int(fields[1])
 
 
 def agents_gone(bench: LoopBench, timeout: float = 6.0) -> bool:
@@ -136,8 +143,10 @@ def test_without_the_call_reaper_the_next_run_ends_the_leftover_agent(bench: Loo
     saved, loop_pid = kill_loop_during_agent_call(bench)
     pgid = int(str(saved["pgid"]))
     reaper = int(str(saved["reaper"]))
-    assert b"call_reaper.py" in Path(f"/proc/{reaper}/cmdline").read_bytes()
-    os.kill(reaper, signal.SIGKILL)  # started (indirectly) by this test: its loop spawned it
+    # agent.json names the call's reaper: forked by the loop, the agent's parent, in a session of its own.
+    assert Path(f"/proc/{reaper}/comm").read_text().strip() == "codex-reaper"
+    assert parent_of(reaper) == loop_pid and parent_of(pgid) == reaper and os.getsid(reaper) == reaper
+    os.kill(reaper, signal.SIGKILL)  # started (indirectly) by this test: its loop forked it
     os.kill(loop_pid, signal.SIGKILL)
     bench.procs[-1].wait(10)
     agent_pids = bench.agent_pids()[-2:]

@@ -8,6 +8,10 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 
+from codex_self_iter.proc.call_reaper import NAME
+
+REAPER_NAME = NAME.decode()
+
 
 @dataclass(frozen=True)
 class Seen:
@@ -38,9 +42,9 @@ def _cmdline(pid: int) -> bytes:
 
 
 class ProcessWatcher:
-    """`with ProcessWatcher(marker) as watcher:` records every child of this process whose command line contains
-    `marker` (e.g. the test's unique workspace path, which every codex argv names), and all of their descendants,
-    also those that left the child's process group or session."""
+    """`with ProcessWatcher(marker) as watcher:` records every call reaper this process forks and every child whose
+    command line contains `marker` (e.g. the test's unique workspace path, which every codex argv names), and all of
+    their descendants, also those that left the child's process group or session."""
 
     def __init__(self, marker: str, interval: float = 0.05) -> None:
         self.marker = marker.encode()
@@ -86,7 +90,7 @@ class ProcessWatcher:
         for entry in os.listdir("/proc"):
             if entry.isdigit() and (found := _stat(int(entry))) is not None:
                 table[int(entry)] = found
-        roots = [pid for pid, (ppid, *_) in table.items() if ppid == self._me and self.marker in _cmdline(pid)]
+        roots = [pid for pid, (ppid, _, _, name) in table.items() if ppid == self._me and self._is_call(pid, name)]
         tree = set(roots) | {pid for pid in self.seen if pid in table and table[pid][2] == self.seen[pid].start}
         grew = True
         while grew:
@@ -96,3 +100,7 @@ class ProcessWatcher:
         for pid in tree:
             _, _, start, name = table[pid]
             self.seen.setdefault(pid, Seen(start, name))
+
+    def _is_call(self, pid: int, name: str) -> bool:
+        """A call's reaper (forked from this process, so its command line is ours) or a command naming the marker."""
+        return name == REAPER_NAME or self.marker in _cmdline(pid)

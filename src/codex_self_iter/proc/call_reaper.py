@@ -1,9 +1,11 @@
 """The per-call reaper: the parent of every command the loop runs, and the end of everything that command started.
 
-Run as `python -I -S call_reaper.py <control-fd> <report-fd> <grace-sec> -- argv...` in its own session (stdlib
-only, so it starts fast and does not depend on the agent's environment). It makes itself the child subreaper
-(PR_SET_CHILD_SUBREAPER): a process that leaves the group with setsid, or double-forks, is re-parented to it
-instead of to init. When the call ends for any reason it ends every descendant, not only the process group:
+A child forked from the loop for each call, without exec (a second interpreter would cost ~20 ms a call), in a
+session of its own. After the fork it only makes system calls through the stdlib modules imported here, and leaves
+with os._exit: no imports, no output, no garbage collection, no lock another thread of the loop could have held.
+It makes itself the child subreaper (PR_SET_CHILD_SUBREAPER): a process that leaves the group with setsid, or
+double-forks, is re-parented to it instead of to init. When the call ends for any reason it ends every descendant,
+not only the process group:
 
 - the command exits by itself (normal end; whatever it left running is ended);
 - a TERM/INT/HUP arrives (the loop's timeout, `stop --now`, the loop's own kill of the group);
@@ -17,27 +19,37 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
+import fcntl
+import functools
+import gc
 import os
 import resource
 import select
 import signal
-import sys
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn
 
+PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
+NAME = b"codex-reaper"  # what `ps` shows for it (its argv is the loop's: it was forked, not executed)
 POLL_SEC = 0.02
 KILL_ROUNDS_SEC = 2.0
 PROC = "/proc"
+# The reaper's descriptors after the fork: the command's stdin, stdout, stderr, then the control and report pipes.
+CONTROL_FD, REPORT_FD = 3, 4
+# Every signal with a handler in the loop (TERM, INT) or here; blocked from the fork until the reaper's handlers are in.
+HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
 
 
-def become_subreaper() -> bool:
-    """Adopt orphaned descendants (Linux); False where the kernel has no such thing."""
+@functools.cache
+def prctl() -> Callable[[int, int | bytes], int] | None:
+    """libc's prctl, looked up once in the loop (before any fork: dlopen is not for a forked child); None without."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        call = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        return False
+        return None
+    return lambda option, value: int(call(option, value, 0, 0, 0))
 
 
 def descendants(root: int) -> list[int]:
@@ -69,16 +81,16 @@ def descendants(root: int) -> list[int]:
 class Reaper:
     """Runs the command and ends its whole tree."""
 
-    def __init__(self, control_fd: int, grace_sec: float) -> None:
-        self.control_fd = control_fd
+    def __init__(self, grace_sec: float) -> None:
         self.grace_sec = grace_sec
+        self.subreaper = False
         self.me = os.getpid()
         self.agent = 0
         self.status: int | None = None
         self.wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+        for signum in HANDLED:
             signal.signal(signum, self._note)
         self.ending = False
 
@@ -86,41 +98,44 @@ class Reaper:
         if signum != signal.SIGCHLD:
             self.ending = True
 
-    def start(self, argv: list[str]) -> None:
-        """Start the command in a process group of its own, with the signal dispositions a fresh program expects."""
-        self.agent = os.posix_spawnp(
-            argv[0],
+    def start(self, path: str, argv: list[str], env: Mapping[str, str]) -> None:
+        """Start the command in a process group of its own, with the signal state a fresh program expects."""
+        self.agent = os.posix_spawn(
+            path,
             argv,
-            os.environ,
+            env,
             setpgroup=0,
-            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD),
+            setsigmask=(),
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, *HANDLED),
         )
 
-    def reap(self) -> None:
-        """Collect every exited child; remember the command's own status."""
+    def reap(self) -> bool:
+        """Collect every exited child; remember the command's own status. False once no child is left at all."""
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                return False
             if pid == 0:
-                return
+                return True
             if pid == self.agent:
                 self.status = status
 
     def wait(self) -> None:
         """Until the command exits, a signal asks to end, or the loop's end of the control pipe closes."""
         while self.status is None and not self.ending:
-            ready, _, _ = select.select([self.control_fd, self.wake_r], [], [], 1.0)
+            ready, _, _ = select.select([CONTROL_FD, self.wake_r], [], [], 1.0)
             if self.wake_r in ready:
                 with contextlib.suppress(BlockingIOError, OSError):
                     os.read(self.wake_r, 512)
-            if self.control_fd in ready:
+            if CONTROL_FD in ready:
                 self.ending = True  # end-of-file (the loop is gone) or "end": either way, stop the command
             self.reap()
 
     def end_tree(self) -> None:
         """TERM everything below us, wait out the grace period, then KILL until no child is left."""
+        if self.subreaper and not self.reap():
+            return  # every descendant would be our child, or below one: none left, nothing to look for in /proc
         self._signal_all(signal.SIGTERM)
         deadline = time.monotonic() + self.grace_sec
         while time.monotonic() < deadline:
@@ -144,7 +159,7 @@ class Reaper:
             with contextlib.suppress(OSError):
                 os.kill(pid, signum)
 
-    def exit_like_the_command(self) -> None:
+    def exit_like_the_command(self) -> NoReturn:
         """Exit with the command's code, or die of the signal that ended it."""
         status = self.status
         if status is None or os.WIFEXITED(status):
@@ -180,30 +195,42 @@ def _exists(pid: int) -> bool:
     return True
 
 
-def main(args: list[str]) -> None:
-    """Entry point: <control-fd> <report-fd> <grace-sec> -- argv..."""
-    control_fd, report_fd, grace = int(args[0]), int(args[1]), float(args[2])
-    argv = args[4:]
-    for fd in (control_fd, report_fd):
-        os.set_inheritable(fd, False)  # the command must not hold the loop's pipes
-    subreaper = become_subreaper()
-    reaper = Reaper(control_fd, grace)
+def serve_call(
+    path: str, argv: list[str], cwd: str, env: Mapping[str, str], fds: Sequence[int], grace_sec: float
+) -> NoReturn:
+    """In the forked child (all signals blocked by the loop): become the call's reaper, run argv, end its tree.
+
+    fds are the command's stdin, stdout, stderr, the control pipe's read end and the report pipe's write end. The
+    first line on the report pipe is "ok <pid> <subreaper>" or "error <why>".
+    """
     try:
-        reaper.start(argv)
+        gc.disable()  # a collection could run another object's finaliser, written for the loop, in this copy of it
+        os.setsid()
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, REPORT_FD + 1) for fd in fds]  # above every target: no clash
+        for target, fd in enumerate(high):
+            os.dup2(fd, target, inheritable=target < CONTROL_FD)  # only stdin, stdout and stderr reach the command
+        os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the loop's lock, logs and pipes stay with it
+        os.chdir(cwd)
+        reaper = Reaper(grace_sec)
+        signal.pthread_sigmask(signal.SIG_SETMASK, ())
+        call = prctl()
+        reaper.subreaper = call is not None and call(PR_SET_CHILD_SUBREAPER, 1) == 0
+        if call is not None:
+            call(PR_SET_NAME, NAME)
+        reaper.start(path, argv, env)
     except OSError as exc:
-        os.write(report_fd, f"error {exc.strerror or exc}\n".encode())
+        with contextlib.suppress(OSError):
+            os.write(REPORT_FD, f"error {exc.strerror or exc}\n".encode())
         os._exit(127)
-    os.write(report_fd, f"ok {reaper.agent} {int(subreaper)}\n".encode())
-    os.close(report_fd)
-    reaper.wait()
-    reaper.end_tree()
-    reaper.reap()
-    reaper.exit_like_the_command()
-
-
-if __name__ == "__main__":
+    except BaseException:
+        os._exit(127)
     try:
-        main(sys.argv[1:])
-    except OSError as exc:
-        if exc.errno != errno.EINTR:
-            raise
+        os.write(REPORT_FD, f"ok {reaper.agent} {int(reaper.subreaper)}\n".encode())
+        os.close(REPORT_FD)
+        reaper.wait()
+        reaper.end_tree()
+        reaper.reap()
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            reaper.end_tree()
+    reaper.exit_like_the_command()

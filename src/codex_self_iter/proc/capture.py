@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from codex_self_iter.proc.reaped import ReaperProcess
 from codex_self_iter.state.fsio import PRIVATE_FILE_MODE
 from codex_self_iter.state.nofollow import open_file
 
@@ -111,9 +112,7 @@ class BoundedSink:
 class Pipes:
     """Moves data between a running child and its sinks; `wait` also tells when the child has exited."""
 
-    def __init__(
-        self, proc: subprocess.Popen[bytes], stdout: BoundedSink, stderr: BoundedSink, stdin_data: bytes | None
-    ) -> None:
+    def __init__(self, proc: ReaperProcess, stdout: BoundedSink, stderr: BoundedSink, stdin_data: bytes | None) -> None:
         self.proc = proc
         self.selector = selectors.DefaultSelector()
         self.open_outputs = 0

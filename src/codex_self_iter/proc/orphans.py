@@ -13,7 +13,7 @@ from codex_self_iter.state.fsio import atomic_write_json, read_json
 
 
 def remember_agent(path: Path, handle: ProcessHandle) -> None:
-    """Record a just-started agent: its group, its reaper, and the marker every process of the call carries."""
+    """Record a just-started agent: its group, its reaper, and the marker every process the agent starts carries."""
     record = {"pid": handle.pid, "pgid": handle.pgid, "start": start_ticks(handle.pid), "reaper": handle.reaper}
     atomic_write_json(path, {**record, "marker": handle.marker})
 
@@ -37,13 +37,13 @@ def end_leftover_agent(path: Path) -> int | None:
     marker = data.get("marker")
     if not isinstance(marker, str) or len(marker) < 16:
         return None
-    ended: int | None = None
-    groups = [int(data["pgid"])] + ([int(data["reaper"])] if _is_pid(data.get("reaper")) else [])
-    for pgid in groups:
-        if pgid != os.getpgrp() and group_alive(pgid) and _carries(pgid, marker):
-            kill_group(pgid)
-            ended = ended or pgid
-    return ended
+    # Only the command's group: the reaper (a fork of the dead loop, without the marker) ends itself once the
+    # loop is gone, and whatever it adopted was in the command's tree, which it ends or which this ends.
+    pgid = int(data["pgid"])
+    if pgid != os.getpgrp() and group_alive(pgid) and _carries(pgid, marker):
+        kill_group(pgid)
+        return pgid
+    return None
 
 
 def _is_pid(value: object) -> bool:

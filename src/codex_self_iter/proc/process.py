@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from codex_self_iter.proc.capture import BoundedSink, LineHandler, Pipes
 from codex_self_iter.proc.procinfo import PROC, STATE, group_members
-from codex_self_iter.proc.reaped import REAPER_WAIT_SEC, ReapedCall, spawn_reaped
+from codex_self_iter.proc.reaped import REAPER_WAIT_SEC, ReapedCall, ReaperProcess, spawn_reaped
 from codex_self_iter.state.fsio import make_private_dir
 
 DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024
@@ -57,7 +56,7 @@ class ProcessHandle:
 def kill_group(
     pgid: int,
     grace_sec: float = KILL_GRACE_SEC,
-    leader: subprocess.Popen[bytes] | None = None,
+    leader: ReaperProcess | None = None,
     idle: Callable[[float], object] = time.sleep,
 ) -> None:
     """TERM the whole process group, then KILL whatever is left after the grace period (`idle` fills the waits)."""
