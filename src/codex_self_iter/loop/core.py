@@ -44,7 +44,7 @@ def run_loop(ctx: LoopContext, state: RuntimeState) -> LoopResult:
             if stop is not None:
                 break
             if state.backoff_until > ctx.deps.clock():
-                stop = _wait(ctx, state)
+                stop = wait_out_backoff(ctx, state)
                 continue
             done_before = state.iteration
             decision = _iterate(ctx, state)
@@ -137,8 +137,11 @@ def _budget_stop(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
     return budget if isinstance(budget, gates.Stop) else None
 
 
-def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+def wait_out_backoff(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
+    """Sleep until the saved backoff ends (at once if it has), unless a stop request comes first."""
     seconds = state.backoff_until - ctx.deps.clock()
+    if seconds <= 0:
+        return None
     _save(ctx, state, Phase.BACKING_OFF)
     interrupted = stop_aware_sleep(seconds, ctx.signals, ctx.deps.sleep, ctx.deps.clock)
     if interrupted is not None:

@@ -9,7 +9,7 @@ from codex_self_iter.agent.kinds import Role
 from codex_self_iter.loop import gates
 from codex_self_iter.loop.calls import call_role
 from codex_self_iter.loop.context import LoopContext
-from codex_self_iter.loop.core import before_call
+from codex_self_iter.loop.core import before_call, wait_out_backoff
 from codex_self_iter.loop.ledger import CallOutcome
 from codex_self_iter.loop.steps import DIFF_FILE_CHARS, failure_decision
 from codex_self_iter.loop.success import run_project_checks
@@ -19,7 +19,6 @@ from codex_self_iter.state.fsio import atomic_write_text
 from codex_self_iter.state.runtime import Baseline, RuntimeState, save_runtime
 from codex_self_iter.state.snapshot import Phase
 from codex_self_iter.state.status import write_status
-from codex_self_iter.state.stop_request import stop_aware_sleep
 from codex_self_iter.tasks.files import TaskFile, write_task
 from codex_self_iter.tasks.queue import QueueState, task_line
 from codex_self_iter.workspace.diffs import diff_since
@@ -33,7 +32,7 @@ def final_audit(
 ) -> gates.Stop | None:
     """Audit the whole run: Stop(COMPLETE) on approval, None when follow-up tasks were added or the call failed
     and is retried after a backoff (the agent-failure and invalid-output gates bound that), else a Stop."""
-    before = before_call(ctx, state) or _wait(ctx, state)
+    before = before_call(ctx, state) or wait_out_backoff(ctx, state)
     if before is not None:
         return before
     iteration = state.iteration + 1
@@ -115,19 +114,6 @@ def _failed(ctx: LoopContext, state: RuntimeState, outcome: CallOutcome) -> gate
         save_runtime(ctx.layout.runtime_file, state)
         write_status(ctx, state, Phase.BACKING_OFF)
     return None  # the driver comes back here: the audit runs again once the backoff is over
-
-
-def _wait(ctx: LoopContext, state: RuntimeState) -> gates.Stop | None:
-    """Sleep out a backoff of a failed audit call (also one saved by a run that was stopped during it)."""
-    seconds = state.backoff_until - ctx.deps.clock()
-    if seconds <= 0:
-        return None
-    write_status(ctx, state, Phase.BACKING_OFF)
-    interrupted = stop_aware_sleep(seconds, ctx.signals, ctx.deps.sleep, ctx.deps.clock)
-    if interrupted is not None:
-        return gates.stop_requested(interrupted)
-    state.backoff_until, state.backoff_reason = 0.0, ""
-    return None
 
 
 def _prompt(ctx: LoopContext, state: RuntimeState, queue: QueueState, diff: str) -> str:
