@@ -171,3 +171,27 @@ def test_a_snapshot_the_agent_forges_or_deletes_does_not_bless_its_weakened_test
     assert second.status["stop_reason"] == "false_completion"
     tampering = [e for e in second.journal() if e.get("event") == "tampering"]
     assert tampering and "tests/test_calc.py" in tampering[0]["changes"][0]
+
+
+def test_deleting_runtime_json_does_not_let_a_new_baseline_bless_a_weakened_test(
+    project: Path, tmp_path: Path, monkeypatch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The agent weakens the test, then deletes the state dir: the next run starts a new episode (new baseline),
+    but judges claims against the snapshot the earlier episode took; only `--fresh` takes a new one."""
+    agent = Agent(tmp_path, monkeypatch).on("planner", [PLAN]).on("reviewer", [APPROVE])
+    wipe = {"delete": ".codex-self-iter/runtime.json"}
+    then = [{"write": "NOTES.md", "content": "done\n"}, claim()]  # a real change: not a no-change claim
+    agent.on("executor", [*CHEATS["assert_true"], wipe, {"control": control("continue", "claim next")}], then)
+    config = {"checks": [PYTEST], "reviewer": False, "max_false_completions": 1, "max_iterations": 1}
+    first = run_loop_in_process(project, config)
+    assert first.exit_code == 2 and first.status["stop_reason"] == "max_iterations", first.output
+    (first.state_dir / "runtime.json").unlink()  # what the agent did, once more after the loop's last save
+    capsys.readouterr()
+
+    second = run_loop_in_process(project, {**config, "max_iterations": 3})
+    assert second.exit_code == 2, second.output
+    assert second.status["stop_reason"] == "false_completion"
+    assert "the tests stay protected as the earlier snapshot recorded them" in capsys.readouterr().err
+    assert any(e.get("event") == "protected_kept" for e in second.journal())
+    tampering = [e for e in second.journal() if e.get("event") == "tampering"]
+    assert tampering and "tests/test_calc.py" in tampering[0]["changes"][0]

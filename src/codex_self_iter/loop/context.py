@@ -52,6 +52,7 @@ class LoopContext:
     model: str | None = None  # the model the runner uses, when it says (codex does)
     price: ModelPrice | None = None  # None: cost is unknown, never counted as zero
     price_source: str = ""
+    state_lost: bool = False  # runtime.json was missing (or unreadable) though this state dir had an episode
 
     def cost_of(self, usage: TokenUsage | None) -> float | None:
         """Dollars of one call's usage, or None when the usage or the model's price is unknown."""

@@ -168,6 +168,8 @@ def _resume(ctx: LoopContext, fresh: bool) -> RuntimeState:
     if fresh and path.exists():
         path.replace(path.with_name(f"runtime.json.before-fresh-{int(ctx.deps.clock())}"))
     state = load_runtime(path)
+    # Gone (deleted, or set aside as corrupt) while the private snapshot of an episode is still there.
+    ctx.state_lost = not fresh and not path.exists() and ctx.layout.protected_file.exists()
     if state.completed:
         ctx.reporter.info("the previous run completed; starting a new episode (new baseline, new plan)")
         state.completed, state.goal, state.baseline = False, None, None

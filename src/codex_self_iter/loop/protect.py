@@ -11,7 +11,15 @@ PROMPT_CHANGES = 40
 def record_snapshot(ctx: LoopContext, fresh_baseline: bool) -> None:
     """Take the snapshot with a new baseline; a resumed run reads the one its baseline took."""
     path = ctx.layout.protected_file
-    snapshot = None if fresh_baseline else ProtectedSnapshot.load(path)
+    keep = fresh_baseline and ctx.state_lost  # runtime.json deleted: a new baseline, not a new snapshot
+    ctx.state_lost = False
+    snapshot = None if fresh_baseline and not keep else ProtectedSnapshot.load(path)
+    if keep and snapshot is not None:
+        ctx.journal.record("protected_kept", files=len(snapshot.files), reason="runtime.json was missing")
+        ctx.reporter.warn(
+            f"{ctx.layout.runtime_file} is missing: the episode starts over, but the tests stay protected as "
+            "the earlier snapshot recorded them; `run --fresh` protects them as they are now"
+        )
     if snapshot is None:
         if not fresh_baseline:
             ctx.reporter.warn(f"{path} is missing or unreadable; protecting the test files as they are now")
