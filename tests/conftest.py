@@ -21,13 +21,20 @@ from tests.support.loop_harness import FakeTime
 SECRET_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_SELF_ITER_AGENT_MODE")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_state_home() -> Iterator[None]:
+    """Private state goes under each test's HOME (or where a module puts it), never the user's XDG_STATE_HOME."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("XDG_STATE_HOME", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own HOME and CODEX_HOME, and a git identity, so nothing of the user's leaks in."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CODEX_HOME", str(home / ".codex"))
-    monkeypatch.delenv("XDG_STATE_HOME", raising=False)  # private state goes under this HOME, not the user's
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
