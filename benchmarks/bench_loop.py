@@ -60,7 +60,7 @@ NOTES = """how measured:
   iteration wall time = gap between consecutive executor calls in the loop's own journal (logs/iterations.jsonl);
   loop overhead = that gap minus the instant agent's spawn-to-reap time measured alone from Python (~1 ms), i.e.
   everything the loop does per turn: 2 git fingerprints, prompt rendering, state writes (runtime.json fsync'd),
-  the agent's call reaper (a Python process per call); growth = median overhead past iteration N / in a fresh
+  the agent's call reaper (a fork of the loop per call); growth = median overhead past iteration N / in a fresh
   loop, the two loops taking turns (12 iterations each, 4 rounds) so machine load hits both alike;
   STOP reaction = STOP file written (or signal sent) -> loop process exited. On a shared or busy machine the
   absolute numbers can double between runs; run twice before believing a miss."""
