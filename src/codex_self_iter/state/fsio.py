@@ -214,6 +214,16 @@ def _last_records(data: bytes, count: int, cut: bool) -> tuple[list[dict[str, An
     return records, skipped
 
 
+def set_aside(path: Path, now: float) -> Path | None:
+    """Rename a corrupt file to <name>.corrupt-<time> (kept for the user to look at); None when it cannot be."""
+    aside = path.with_name(f"{path.name}.corrupt-{int(now)}")
+    try:
+        path.replace(aside)
+    except OSError:
+        return None
+    return aside
+
+
 def remove_stale_temp_files(directory: Path) -> int:
     """Delete the loop's own half-written temp files a killed writer left below directory; nothing else, no links."""
     removed = 0

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codex_self_iter.outcome import StopReason
 from codex_self_iter.state.call_record import CallRecord, CallUsage
-from codex_self_iter.state.fsio import atomic_write_json, read_json
+from codex_self_iter.state.fsio import atomic_write_json, read_json, set_aside
 from codex_self_iter.state.records import ChecksRecord, ReviewRecord
 
 GOAL_HISTORY_KEEP = 20
@@ -129,12 +129,8 @@ def load_runtime(path: Path) -> RuntimeState:
             raise ValueError("not a JSON object")
         return RuntimeState.model_validate(data)
     except (ValidationError, ValueError) as exc:
-        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-        try:
-            path.replace(aside)
-            kept = f"; kept as {aside.name}"
-        except OSError:
-            kept = ""
+        aside = set_aside(path, time.time())
+        kept = f"; kept as {aside.name}" if aside is not None else ""
         reason = str(exc).splitlines()[0]
         print(
             f"codex-self-iter: warning: {path}: unreadable state ({reason}){kept}; starting from fresh counters",

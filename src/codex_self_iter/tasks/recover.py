@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from codex_self_iter.errors import UserError
-from codex_self_iter.state.fsio import iter_jsonl
+from codex_self_iter.state.fsio import iter_jsonl, set_aside
 from codex_self_iter.state.runtime import Baseline
 from codex_self_iter.tasks.files import TaskFile
 from codex_self_iter.tasks.queue import AuditRecord, QueueState, TaskRecord
@@ -52,7 +52,8 @@ def recover(
 ) -> tuple[QueueState, str]:
     """Set the corrupt queue file aside and rebuild the queue (with one line saying so); refuse when nothing tells
     which tasks were done (worked: the state dir shows iterations already run)."""
-    kept = set_aside(queue_file)
+    aside = set_aside(queue_file, time.time())
+    kept = f" (kept as {aside.name})" if aside is not None else ""
     queue, seen = replay(journal, files, workspace)
     if not seen and worked:
         raise UserError(
@@ -62,16 +63,6 @@ def recover(
     counts = [f"{sum(t.state == s for t in queue.tasks)} {s.replace('_', ' ')}" for s in ("done", "in_progress")]
     counts += [f"{n} {s}" for s in ("blocked", "removed") if (n := sum(t.state == s for t in queue.tasks))]
     return queue, f"{queue_file.name}: unreadable{kept}; rebuilt the queue from {journal.name} ({', '.join(counts)})"
-
-
-def set_aside(path: Path) -> str:
-    """Rename a corrupt file to <name>.corrupt-<time>; returns '; kept as …' (or '' when it cannot be renamed)."""
-    aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-    try:
-        path.replace(aside)
-    except OSError:
-        return ""
-    return f" (kept as {aside.name})"
 
 
 def _record(task_id: str, event: dict[str, Any], task: TaskFile | None, workspace: Path) -> TaskRecord:
