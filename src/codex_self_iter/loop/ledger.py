@@ -9,7 +9,7 @@ state forward from the journal (`recover`): it adds those calls to the totals, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -58,7 +58,13 @@ class Note:
         for attempt in attempts:
             usage = usage.plus(attempt.usage or TokenUsage())
         known = any(attempt.usage for attempt in attempts)
-        cost = self.ctx.cost_of(usage) if known else None
+        cost = self.ctx.cost_of(usage if known else None)
+        answer: dict[str, Any] = {}  # the control block's own fields ride along (CallRecord.block_fields)
+        if block is not None:
+            answer = block.model_dump(exclude={"reasons", "evidence"})
+            answer["details"] = block.model_dump(include={"reasons", "evidence"})
+            run_dir = self.ctx.layout.run_dir(self.iteration, self.role.value)
+            atomic_write_json(run_dir / "control.json", block.model_dump())
         record = CallRecord(
             iteration=self.iteration,
             role=self.role.value,
@@ -77,17 +83,8 @@ class Note:
             thread_id=result.thread_id,
             files_changed=len(result.files_changed) or None,
             workspace_before=self.before,
+            **answer,
         )
-        if block is not None:
-            record = CallRecord.model_validate(
-                {
-                    **record.model_dump(),
-                    **block.model_dump(exclude={"reasons", "evidence"}),
-                    "details": block.model_dump(include={"reasons", "evidence"}),
-                }
-            )
-            run_dir = self.ctx.layout.run_dir(self.iteration, self.role.value)
-            atomic_write_json(run_dir / "control.json", block.model_dump())
         self.state.totals = self.state.totals.with_record(record)
         self.ctx.journal.record(EVENT, **record.model_dump())
         return outcome
